@@ -14,3 +14,7 @@ pub mod event;
 pub mod payload;
 pub mod rules;
 pub mod severity;
+pub mod config;
+pub mod flashduty;
+pub mod handler;
+pub mod metrics;

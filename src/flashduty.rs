@@ -1,0 +1,273 @@
+//! Delivery to Flashduty's standard alert endpoint, inside the request's time budget.
+//!
+//! 429, 5xx and connection errors are retried with backoff (honouring `Retry-After`) while
+//! the deadline allows; other 4xx, and a 2xx whose body carries `error`, are refusals and are
+//! never retried. Errors never include the push URL's query (the integration key).
+
+use crate::alert::Alert;
+use crate::config::PushUrl;
+use serde::Deserialize;
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+/// An alert Flashduty accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub request_id: Option<String>,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Flashduty answered and said no: retrying the same alert cannot help.
+    #[error("Flashduty refused the alert (HTTP {status}, {code}: {message}; request id {request_id})")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: String,
+    },
+    /// Flashduty could not be reached, or kept failing, within the time budget.
+    #[error("Flashduty did not accept the alert within the time budget after {attempts} attempt(s): {last}")]
+    Unavailable { attempts: u32, last: String },
+}
+
+impl DeliveryError {
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Refused { request_id, .. } => Some(request_id),
+            Self::Unavailable { .. } => None,
+        }
+    }
+}
+
+/// Sends alerts somewhere. A trait so the handler can be driven without a network.
+pub trait AlertSink: Send + Sync {
+    fn send(
+        &self,
+        url: &PushUrl,
+        alert: &Alert,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<Accepted, DeliveryError>> + Send;
+}
+
+/// Timing knobs for delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Longest wait for any one attempt.
+    pub attempt_timeout: Duration,
+    /// First backoff; doubles after each retry.
+    pub initial_backoff: Duration,
+    /// Don't start an attempt with less time than this left.
+    pub min_attempt: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempt_timeout: Duration::from_millis(2000),
+            initial_backoff: Duration::from_millis(100),
+            min_attempt: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The Flashduty client: one `reqwest` client (rustls) for the life of the instance.
+#[derive(Clone)]
+pub struct Flashduty {
+    http: reqwest::Client,
+    policy: RetryPolicy,
+}
+
+impl Flashduty {
+    pub fn new(policy: RetryPolicy) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("harbor-flashduty/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_millis(1000))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { http, policy })
+    }
+
+    /// Opens a connection (TCP and TLS) to the push URL's host so the first alert does not pay
+    /// for it. Any answer will do; failures are ignored.
+    pub async fn warm_up(&self, url: &PushUrl) {
+        let mut origin = url.url().clone();
+        origin.set_query(None);
+        origin.set_path("/");
+        let _ = self.http.head(origin).timeout(Duration::from_millis(1500)).send().await;
+    }
+
+    async fn attempt(&self, url: &PushUrl, body: &[u8], timeout: Duration) -> Attempt {
+        let sent = self
+            .http
+            .post(url.url().clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
+            .timeout(timeout)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => return Attempt::Retry { reason: describe(&e), after: None },
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let header_id = response
+            .headers()
+            .get("flashcat-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) if status.is_success() => return Attempt::Retry { reason: describe(&e), after: None },
+            Err(_) => Default::default(),
+        };
+        let parsed: FlashdutyResponse = serde_json::from_slice(&bytes).unwrap_or_default();
+        let request_id = parsed.request_id.or(header_id);
+
+        if status.is_success() {
+            return match parsed.error {
+                None => Attempt::Accepted { request_id },
+                Some(error) => Attempt::Refused(DeliveryError::Refused {
+                    status: status.as_u16(),
+                    code: error.code.unwrap_or_else(|| "unknown".to_owned()),
+                    message: error.message.unwrap_or_default(),
+                    request_id: request_id.unwrap_or_else(|| "none".to_owned()),
+                }),
+            };
+        }
+        let code = parsed.error.as_ref().and_then(|e| e.code.clone());
+        if status.as_u16() == 429 || status.is_server_error() {
+            let code = code.map(|c| format!(" {c}")).unwrap_or_default();
+            return Attempt::Retry {
+                reason: format!("HTTP {}{code}", status.as_u16()),
+                after: retry_after,
+            };
+        }
+        let error = parsed.error.unwrap_or_default();
+        Attempt::Refused(DeliveryError::Refused {
+            status: status.as_u16(),
+            code: error.code.unwrap_or_else(|| "unknown".to_owned()),
+            message: error.message.unwrap_or_default(),
+            request_id: request_id.unwrap_or_else(|| "none".to_owned()),
+        })
+    }
+}
+
+enum Attempt {
+    Accepted { request_id: Option<String> },
+    Refused(DeliveryError),
+    Retry { reason: String, after: Option<Duration> },
+}
+
+impl AlertSink for Flashduty {
+    async fn send(&self, url: &PushUrl, alert: &Alert, deadline: Instant) -> Result<Accepted, DeliveryError> {
+        let body = serde_json::to_vec(alert).map_err(|e| DeliveryError::Unavailable {
+            attempts: 0,
+            last: format!("cannot serialise the alert: {e}"),
+        })?;
+        let mut backoff = self.policy.initial_backoff;
+        let mut attempts = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            attempts += 1;
+            let timeout = left.min(self.policy.attempt_timeout);
+            let (reason, after) = match self.attempt(url, &body, timeout).await {
+                Attempt::Accepted { request_id } => return Ok(Accepted { request_id, attempts }),
+                Attempt::Refused(error) => return Err(error),
+                Attempt::Retry { reason, after } => (reason, after),
+            };
+            let wait = after.unwrap_or_else(|| jittered(backoff));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if wait + self.policy.min_attempt > left {
+                // A Retry-After past the budget is not cut short: Harbor retries later.
+                let last = match after {
+                    Some(after) => format!("{reason}, Retry-After {}s is beyond the time budget", after.as_secs()),
+                    None => reason,
+                };
+                return Err(DeliveryError::Unavailable { attempts, last });
+            }
+            tokio::time::sleep(wait).await;
+            backoff = backoff.saturating_mul(2);
+        }
+    }
+}
+
+/// A connection or timeout error, without the URL reqwest would otherwise print.
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_owned();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `Retry-After` is seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Backoff plus up to 25% jitter, so retries from many instances do not line up.
+fn jittered(backoff: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    backoff + backoff.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}
+
+#[derive(Deserialize, Default)]
+struct FlashdutyResponse {
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    error: Option<FlashdutyError>,
+}
+
+#[derive(Deserialize, Default)]
+struct FlashdutyError {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn jitter_stays_within_a_quarter() {
+        let base = Duration::from_millis(100);
+        let j = jittered(base);
+        assert!(j >= base && j <= base + base / 4, "{j:?}");
+    }
+}
