@@ -1,0 +1,66 @@
+# harbor-flashduty: `make demo` and `make test` set themselves up on a fresh machine.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Python-packaged tools: cargo-lambda (brings zig), SAM CLI (brings cfn-lint), moto as local SSM.
+PY_TOOLS := cargo-lambda ziglang aws-sam-cli 'moto[server]'
+export SAM_CLI_TELEMETRY := 0
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv demo test check unit e2e lint-rust audit bench clean
+
+help:
+	@echo "make demo    run the function locally on every sample payload and show the alerts"
+	@echo "make test    every check and test (what CI runs)"
+	@echo "make bench   conversion benchmarks (criterion)"
+	@echo "make build | deploy | config | logs | invoke EVENT=... | lint-template   (see README)"
+
+$(BIN)/.installed:
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check $(PY_TOOLS)
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	cargo build --quiet --bin harbor-flashduty
+	$(BIN)/python scripts/demo.py
+
+# Everything CI checks, in order of speed.
+test: venv lint-rust unit e2e lint-template
+
+lint-rust:
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+
+# Core tests need nothing outside cargo; the end-to-end ones find cargo-lambda and
+# moto_server on PATH (the venv).
+unit:
+	cargo build --quiet --bins
+	$(call nextest,--lib --bins --test 'core_*')
+
+e2e: venv
+	cargo build --quiet --bins
+	$(call nextest,--test 'e2e_*')
+
+bench:
+	cargo bench --bench convert
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .aws-sam
+
+# cargo-nextest when present (it is on this kind of machine), else cargo test.
+define nextest
+	if command -v cargo-nextest >/dev/null; then \
+	  cargo nextest run --no-fail-fast $(1); \
+	else \
+	  cargo test --no-fail-fast $(1); \
+	fi
+endef
+
+-include mk/*.mk
