@@ -1,1 +1,76 @@
-fn main(){}
+//! Conversion cost per event: parse + rules + alert + JSON serialisation, over every sample.
+//!
+//! `cargo bench --bench convert`; figures go to README.md and BENCHMARKS.md.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use harbor_flashduty::convert::{Report, convert};
+use harbor_flashduty::rules::Rules;
+use std::hint::black_box;
+use std::path::Path;
+
+/// Every JSON sample except the CloudEvents binary-mode pair (it needs headers).
+fn samples() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut samples = Vec::new();
+    for dir in ["harbor", "msr3"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("fixtures directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter(|p| !p.to_string_lossy().contains("cloudevents_binary"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let body = std::fs::read(&path).expect("fixture");
+            // Harbor sends compact JSON; measure what arrives on the wire.
+            let value: serde_json::Value = serde_json::from_slice(&body).expect("fixture is JSON");
+            let compact = serde_json::to_vec(&value).expect("serialise");
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            samples.push((name, compact));
+        }
+    }
+    samples
+}
+
+/// The rules of SPEC section 7's example, so matching is part of the cost.
+const EXAMPLE_RULES: &str = r#"{
+  "labels": {"team": "platform"},
+  "rules": [
+    {"name": "drop scanner pulls", "when": {"event": "PULL_ARTIFACT", "operator": "*Trivy*"}, "severity": "drop"},
+    {"name": "prod vulns", "when": {"event": "SCANNING_COMPLETED", "project": "prod-*", "scan_severity": "Medium"},
+     "severity": "Critical", "labels": {"owner": "security"}},
+    {"name": "sandbox is quiet", "when": {"project": ["sandbox", "tmp-*"]}, "severity": "drop"},
+    {"name": "payments team", "when": {"project": "payments"}, "labels": {"team": "payments"}}
+  ]
+}"#;
+
+fn convert_to_json(body: &[u8], rules: &Rules) -> Vec<u8> {
+    let converted = convert(body, None, rules).expect("samples convert");
+    serde_json::to_vec(&Report::dry_run(&converted)).expect("report serialises")
+}
+
+fn bench(c: &mut Criterion) {
+    let rules = Rules::from_json(EXAMPLE_RULES).expect("example rules are valid");
+    let samples = samples();
+
+    let mut per_sample = c.benchmark_group("convert");
+    for (name, body) in &samples {
+        per_sample.throughput(Throughput::Elements(1));
+        per_sample.bench_function(name.as_str(), |b| b.iter(|| convert_to_json(black_box(body), &rules)));
+    }
+    per_sample.finish();
+
+    let mut all = c.benchmark_group("convert_all");
+    all.throughput(Throughput::Elements(samples.len() as u64));
+    all.bench_function("every_sample_once", |b| {
+        b.iter(|| {
+            for (_, body) in &samples {
+                black_box(convert_to_json(black_box(body), &rules));
+            }
+        })
+    });
+    all.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -318,17 +318,10 @@ fn parse_rule(raw: &RawValue) -> Result<Rule, Vec<RuleProblem>> {
     };
     let rule: RawRule = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
         .map_err(|e| {
+            // The path ends at the offending key, unknown keys included.
             let path = e.path().to_string();
-            let message = e.inner().to_string();
-            // serde names an unknown key in its message; point at it in `key` as well.
-            let key = match message.split('`').nth(1) {
-                Some(unknown) if message.starts_with("unknown field") => {
-                    if path == "." { unknown.to_owned() } else { format!("{path}.{unknown}") }
-                }
-                _ if path == "." => "(rule)".to_owned(),
-                _ => path,
-            };
-            vec![problem(&key, strip_position(&message))]
+            let key = if path == "." { "(rule)".to_owned() } else { path };
+            vec![problem(&key, strip_position(&e.inner().to_string()))]
         })?;
 
     let mut problems = Vec::new();
