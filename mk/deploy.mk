@@ -50,7 +50,7 @@ hf-tools:
 # cargo-lambda would add the target itself; doing it first gives a clear error
 # when rustup cannot reach its download server.
 hf-rust-target:
-	@if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx '$(LAMBDA_TARGET)'; then \
+	@if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -x '$(LAMBDA_TARGET)' >/dev/null; then \
 	  echo "rustup target add $(LAMBDA_TARGET)"; \
 	  rustup target add $(LAMBDA_TARGET) || { \
 	    echo "error: cannot install the $(LAMBDA_TARGET) standard library (rustup offline?)." >&2; \

@@ -367,7 +367,7 @@ def _(t: dict[str, Any]) -> None:
             f"WebhookUrl is {out.get('Value')!r}, not !GetAtt {FUNCTION_ID}Url.FunctionUrl")
 
 
-@check("alarm on AlertsFailed (HarborFlashduty, no dimension, Sum >= 1 in 5 min, missing data not breaching)")
+@check("alarm on AlertsFailed (HarborFlashduty, per function, Sum >= 1 in 5 min, missing data not breaching)")
 def _(t: dict[str, Any]) -> None:
     alarms = [
         (lid, r.get("Properties") or {})
@@ -377,7 +377,10 @@ def _(t: dict[str, Any]) -> None:
     require(len(alarms) == 1, f"expected one alarm on AlertsFailed, found {len(alarms)}")
     lid, p = alarms[0]
     require(p.get("Namespace") == "HarborFlashduty", f"{lid}: Namespace {p.get('Namespace')!r}")
-    require(not p.get("Dimensions"), f"{lid}: has Dimensions; the function emits the total without dimensions")
+    dims = p.get("Dimensions") or []
+    require(len(dims) == 1 and dims[0].get("Name") == "FunctionName"
+            and is_ref(dims[0].get("Value"), FUNCTION_ID),
+            f"{lid}: Dimensions must be exactly FunctionName = !Ref {FUNCTION_ID} (the per-function total the function emits)")
     require(p.get("Statistic") == "Sum", f"{lid}: Statistic {p.get('Statistic')!r}")
     require(p.get("ComparisonOperator") == "GreaterThanOrEqualToThreshold" and p.get("Threshold") == 1,
             f"{lid}: must fire at Sum >= 1")

@@ -110,7 +110,13 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                 ..Report::default()
             });
         }
-        let config = self.config.get().await?;
+        let config = match self.config.get().await {
+            Ok(config) => config,
+            Err(error) => {
+                metrics::emit(metrics::UNPARSED, Outcome::Failed, None);
+                return Err(error.into());
+            }
+        };
         authorize(&config.auth, request)?;
         if body.len() > MAX_BODY {
             return Err(RequestError::TooLarge { size: body.len() });

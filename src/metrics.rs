@@ -1,8 +1,9 @@
 //! CloudWatch Embedded Metric Format lines: metrics from log lines, with no extra AWS calls.
 //!
 //! One line per Harbor event, in namespace `HarborFlashduty`: `AlertsForwarded`,
-//! `AlertsDropped`, `AlertsFailed` (0 or 1, by `EventType` and in total) and, for forwarded
-//! alerts, `FlashdutyLatency` in milliseconds.
+//! `AlertsDropped`, `AlertsFailed` (0 or 1) and, for forwarded alerts, `FlashdutyLatency` in
+//! milliseconds; by function and event type, and per function in total (what the alarm
+//! watches: a per-account total would let two stacks trip each other's alarm).
 
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,7 +19,13 @@ pub enum Outcome {
 }
 
 /// Builds the EMF document for one event.
-pub fn emf_line(event_type: &str, outcome: Outcome, latency: Option<Duration>, now: SystemTime) -> Value {
+pub fn emf_line(
+    function: &str,
+    event_type: &str,
+    outcome: Outcome,
+    latency: Option<Duration>,
+    now: SystemTime,
+) -> Value {
     let timestamp = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let count = |o: Outcome| u8::from(outcome == o);
     let mut metrics = vec![
@@ -31,6 +38,7 @@ pub fn emf_line(event_type: &str, outcome: Outcome, latency: Option<Duration>, n
             "Timestamp": timestamp,
             "CloudWatchMetrics": [],
         },
+        "FunctionName": function,
         "EventType": event_type,
         "AlertsForwarded": count(Outcome::Forwarded),
         "AlertsDropped": count(Outcome::Dropped),
@@ -42,15 +50,20 @@ pub fn emf_line(event_type: &str, outcome: Outcome, latency: Option<Duration>, n
     }
     line["_aws"]["CloudWatchMetrics"] = json!([{
         "Namespace": NAMESPACE,
-        "Dimensions": [["EventType"], []],
+        "Dimensions": [["FunctionName", "EventType"], ["FunctionName"]],
         "Metrics": metrics,
     }]);
     line
 }
 
+/// The event type reported for requests refused before their payload was read (configuration
+/// errors), so that a broken deployment raises the failure alarm too.
+pub const UNPARSED: &str = "(unparsed)";
+
 /// Prints the EMF line to stdout, where Lambda's log agent picks metrics up.
 pub fn emit(event_type: &str, outcome: Outcome, latency: Option<Duration>) {
-    println!("{}", emf_line(event_type, outcome, latency, SystemTime::now()));
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "harbor-flashduty".to_owned());
+    println!("{}", emf_line(&function, event_type, outcome, latency, SystemTime::now()));
 }
 
 #[cfg(test)]
@@ -59,7 +72,7 @@ mod tests {
 
     #[test]
     fn every_declared_metric_has_a_value_and_dimensions_exist() {
-        let line = emf_line("PUSH_ARTIFACT", Outcome::Forwarded, Some(Duration::from_millis(42)), UNIX_EPOCH);
+        let line = emf_line("fn", "PUSH_ARTIFACT", Outcome::Forwarded, Some(Duration::from_millis(42)), UNIX_EPOCH);
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], NAMESPACE);
         for metric in directive["Metrics"].as_array().unwrap() {
