@@ -364,6 +364,9 @@ struct CacheState {
 
 /// After a failed refresh, wait this long (at most the TTL) before asking SSM again.
 const RETRY_FAILED_REFRESH: Duration = Duration::from_secs(30);
+/// With a last good configuration in hand, a refresh may take this long before the request
+/// goes on without it: a slow SSM must not eat the time Flashduty needs.
+const REFRESH_WAIT: Duration = Duration::from_millis(700);
 
 impl<S: ConfigSource> ConfigCache<S> {
     pub fn new(source: S, ttl: Duration) -> Self {
@@ -382,7 +385,18 @@ impl<S: ConfigSource> ConfigCache<S> {
                 return Ok(Arc::clone(config));
             }
         }
-        match self.source.load().await {
+        let loaded = match &state.config {
+            None => self.source.load().await,
+            Some(_) => tokio::time::timeout(REFRESH_WAIT, self.source.load())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ConfigError::Unreachable {
+                        prefix: "the configuration source".to_owned(),
+                        reason: format!("no answer within {} ms", REFRESH_WAIT.as_millis()),
+                    })
+                }),
+        };
+        match loaded {
             Ok(config) => {
                 let config = Arc::new(config);
                 state.config = Some(Arc::clone(&config));
@@ -487,6 +501,34 @@ mod tests {
 
         let source = SsmSource::new(store(&[("/p/push-url", "https://h/x")]), "/p".into(), false);
         assert!(source.load().await.unwrap_err().to_string().contains("/p/auth-header"));
+    }
+
+    /// A store that answers once, then hangs.
+    struct HangingStore {
+        calls: AtomicUsize,
+    }
+
+    impl ParameterStore for HangingStore {
+        async fn parameters_by_path(&self, _prefix: &str) -> Result<BTreeMap<String, String>, String> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) > 0 {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+            Ok([("/p/push-url", "https://h/x"), ("/p/auth-header", "x")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hanging_refresh_does_not_hold_the_request() {
+        let source = SsmSource::new(HangingStore { calls: AtomicUsize::new(0) }, "/p".into(), false);
+        let cache = ConfigCache::new(source, Duration::ZERO);
+        assert!(cache.get().await.is_ok());
+        let started = Instant::now();
+        assert!(cache.get().await.is_ok(), "last good configuration is served");
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_secs(2), "waited {waited:?} for a hanging SSM");
     }
 
     #[tokio::test]
