@@ -25,7 +25,10 @@ fn samples() -> Vec<(String, Vec<u8>)> {
             // Harbor sends compact JSON; measure what arrives on the wire.
             let value: serde_json::Value = serde_json::from_slice(&body).expect("fixture is JSON");
             let compact = serde_json::to_vec(&value).expect("serialise");
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             samples.push((name, compact));
         }
     }
@@ -56,7 +59,9 @@ fn bench(c: &mut Criterion) {
     let mut per_sample = c.benchmark_group("convert");
     for (name, body) in &samples {
         per_sample.throughput(Throughput::Elements(1));
-        per_sample.bench_function(name.as_str(), |b| b.iter(|| convert_to_json(black_box(body), &rules)));
+        per_sample.bench_function(name.as_str(), |b| {
+            b.iter(|| convert_to_json(black_box(body), &rules))
+        });
     }
     per_sample.finish();
 

@@ -76,7 +76,10 @@ pub fn alert_key(event: &Event) -> String {
         },
         EventType::PushArtifact | EventType::PullArtifact | EventType::DeleteArtifact => {
             let reference = event.digest.as_deref().or(event.tag.as_deref());
-            (event.kind.as_str(), vec![opt(&event.repository), opt_str(reference)])
+            (
+                event.kind.as_str(),
+                vec![opt(&event.repository), opt_str(reference)],
+            )
         }
         EventType::UploadChart | EventType::DownloadChart | EventType::DeleteChart => {
             (event.kind.as_str(), artifact())
@@ -88,7 +91,12 @@ pub fn alert_key(event: &Event) -> String {
             };
             (
                 "retention",
-                vec![opt(&policy), opt(&event.project), opt(&event.repository), time_field(event)],
+                vec![
+                    opt(&policy),
+                    opt(&event.project),
+                    opt(&event.repository),
+                    time_field(event),
+                ],
             )
         }
         EventType::ScannerUpdateCompleted => ("scanner-update", vec![opt(&event.harbor_host)]),
@@ -105,7 +113,10 @@ pub fn alert_key(event: &Event) -> String {
         return key;
     }
     // Too long to send as is: keep the family readable and hash the identity.
-    let hash: String = Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let hash: String = Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("harbor|{}|sha256:{hash}", truncate(family.to_owned(), 64))
 }
 
@@ -118,7 +129,10 @@ fn opt_str(value: Option<&str>) -> String {
 }
 
 fn time_field(event: &Event) -> String {
-    event.occurred_at.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_else(|| "-".to_owned())
+    event
+        .occurred_at
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "-".to_owned())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,34 +148,53 @@ pub fn title(event: &Event) -> String {
         .unwrap_or("an unknown artifact");
     let project = event.project.as_deref().unwrap_or("(unknown project)");
     let text = match (&event.kind, &event.details) {
-        (EventType::ScanningCompleted, Details::Scan(scan)) => match (scan.kind, event.vulnerability_report()) {
-            (ScanKind::Sbom, _) => format!("SBOM generated for {subject}"),
-            (_, Some(report)) => match &report.counts {
-                Some(counts) => vulnerability_title(counts, subject),
-                None => match report.overall_severity() {
-                    Some(ScanSeverity::None) | None => format!("no vulnerabilities in {subject}"),
-                    Some(s) => format!("vulnerabilities up to {s} in {subject}"),
+        (EventType::ScanningCompleted, Details::Scan(scan)) => {
+            match (scan.kind, event.vulnerability_report()) {
+                (ScanKind::Sbom, _) => format!("SBOM generated for {subject}"),
+                (_, Some(report)) => match &report.counts {
+                    Some(counts) => vulnerability_title(counts, subject),
+                    None => match report.overall_severity() {
+                        Some(ScanSeverity::None) | None => {
+                            format!("no vulnerabilities in {subject}")
+                        }
+                        Some(s) => format!("vulnerabilities up to {s} in {subject}"),
+                    },
                 },
-            },
-            _ => format!("scan completed for {subject}"),
-        },
-        (EventType::ScanningFailed, Details::Scan(scan)) => format!("{} failed for {subject}", scan_noun(scan.kind)),
+                _ => format!("scan completed for {subject}"),
+            }
+        }
+        (EventType::ScanningFailed, Details::Scan(scan)) => {
+            format!("{} failed for {subject}", scan_noun(scan.kind))
+        }
         (EventType::ScanningStopped, Details::Scan(scan)) => {
             format!("{} stopped for {subject}", scan_noun(scan.kind))
         }
         (EventType::ScanningFailed, _) => format!("scan failed for {subject}"),
         (EventType::ScanningStopped, _) => format!("scan stopped for {subject}"),
         (EventType::ScanningCompleted, _) => format!("scan completed for {subject}"),
-        (EventType::QuotaExceed, _) => match what.as_ref().filter(|_| event.tag.is_some() || event.digest.is_some()) {
-            Some(artifact) => format!("storage quota exceeded in project {project} (push of {artifact} refused)"),
-            None => format!("storage quota exceeded in project {project}"),
+        (EventType::QuotaExceed, _) => match (&what, event.tag.is_some() || event.digest.is_some())
+        {
+            (Some(artifact), true) => {
+                format!("storage quota exceeded in project {project} (push of {artifact} refused)")
+            }
+            (Some(repository), false) => {
+                format!(
+                    "storage quota exceeded in project {project} (upload to {repository} refused)"
+                )
+            }
+            (None, _) => format!("storage quota exceeded in project {project}"),
         },
-        (EventType::QuotaWarning, _) => format!("storage quota of project {project} is nearly used up"),
+        (EventType::QuotaWarning, _) => match &what {
+            Some(artifact) => format!(
+                "storage quota of project {project} is nearly used up (after push of {artifact})"
+            ),
+            None => format!("storage quota of project {project} is nearly used up"),
+        },
         (EventType::Replication, Details::Replication(r)) => {
             let verb = replication_verb(&r.status);
             let from = end_name(r.src.registry(), r.src.namespace.as_deref());
             let to = end_name(r.dest.registry(), r.dest.namespace.as_deref());
-            match &r.resource {
+            match event.repository.as_ref().or(r.resource.as_ref()) {
                 Some(name) => format!("replication of {name} {verb}: {from} → {to}"),
                 None => format!("replication {verb}: {from} → {to}"),
             }
@@ -173,7 +206,10 @@ pub fn title(event: &Event) -> String {
                 Some(result) if !result.eq_ignore_ascii_case("SUCCESS") => {
                     format!("tag retention run ended {result} in {place} ({n} deleted)")
                 }
-                _ => format!("tag retention deleted {n} {} in {place}", plural(n as u64, "artifact", "artifacts")),
+                _ => format!(
+                    "tag retention deleted {n} {} in {place}",
+                    plural(n as u64, "artifact", "artifacts")
+                ),
             }
         }
         (EventType::PushArtifact, _) => format!("pushed {subject}"),
@@ -183,7 +219,11 @@ pub fn title(event: &Event) -> String {
         (EventType::DownloadChart, _) => format!("chart downloaded: {subject}"),
         (EventType::DeleteChart, _) => format!("chart deleted: {subject}"),
         (EventType::ScannerUpdateCompleted, Details::ScannerUpdate(u)) => {
-            let scanner = u.scanner_version.as_deref().map(|v| format!(" (scanner {v})")).unwrap_or_default();
+            let scanner = u
+                .scanner_version
+                .as_deref()
+                .map(|v| format!(" (scanner {v})"))
+                .unwrap_or_default();
             match u.success {
                 Some(false) => format!("vulnerability database update failed{scanner}"),
                 _ => format!("vulnerability database updated{scanner}"),
@@ -191,7 +231,9 @@ pub fn title(event: &Event) -> String {
         }
         (kind, _) => match (&what, &event.project) {
             (Some(artifact), _) => format!("{} event for {artifact}", wire_name(event, kind)),
-            (None, Some(project)) => format!("{} event in project {project}", wire_name(event, kind)),
+            (None, Some(project)) => {
+                format!("{} event in project {project}", wire_name(event, kind))
+            }
             (None, None) => format!("{} event", wire_name(event, kind)),
         },
     };
@@ -199,7 +241,11 @@ pub fn title(event: &Event) -> String {
 }
 
 fn wire_name<'a>(event: &'a Event, kind: &'a EventType) -> &'a str {
-    if event.wire_type.is_empty() { kind.as_str() } else { &event.wire_type }
+    if event.wire_type.is_empty() {
+        kind.as_str()
+    } else {
+        &event.wire_type
+    }
 }
 
 fn scan_noun(kind: ScanKind) -> &'static str {
@@ -217,9 +263,21 @@ fn vulnerability_title(counts: &VulnCounts, subject: &str) -> String {
         .collect();
     if !serious.is_empty() {
         let n = counts.critical + counts.high;
-        return format!("{} {} in {subject}", serious.join(", "), plural(n, "vulnerability", "vulnerabilities"));
+        return format!(
+            "{} {} in {subject}",
+            serious.join(", "),
+            plural(n, "vulnerability", "vulnerabilities")
+        );
     }
-    let minor = count_list(counts, &[ScanSeverity::Medium, ScanSeverity::Low, ScanSeverity::Negligible, ScanSeverity::Unknown]);
+    let minor = count_list(
+        counts,
+        &[
+            ScanSeverity::Medium,
+            ScanSeverity::Low,
+            ScanSeverity::Negligible,
+            ScanSeverity::Unknown,
+        ],
+    );
     if minor.is_empty() {
         format!("no vulnerabilities in {subject}")
     } else {
@@ -271,7 +329,13 @@ pub fn description(event: &Event) -> String {
     };
     line(
         "Event",
-        &format!("{} ({} {}, type {})", event.kind, event.registry.display_name(), event.format.as_str(), event.wire_type),
+        &format!(
+            "{} ({} {}, type {})",
+            event.kind,
+            event.registry.display_name(),
+            event.format.as_str(),
+            event.wire_type
+        ),
     );
     if let Some(project) = &event.project {
         line("Project", project);
@@ -285,9 +349,21 @@ pub fn description(event: &Event) -> String {
     if let Some(digest) = &event.digest {
         line("Digest", digest);
     }
-    line("Operator", event.operator.as_deref().unwrap_or("(anonymous or not given)"));
+    line(
+        "Operator",
+        event
+            .operator
+            .as_deref()
+            .unwrap_or("(anonymous or not given)"),
+    );
     if let Some(time) = event.occurred_at.and_then(|t| t.format(&Rfc3339).ok()) {
         line("Time", &time);
+    }
+    if let Some(link) = &event.link {
+        line("Link", link);
+    }
+    if let Some(host) = &event.harbor_host {
+        line("Registry", host);
     }
     match &event.details {
         Details::Scan(scan) => {
@@ -310,7 +386,11 @@ pub fn description(event: &Event) -> String {
                                     ScanSeverity::Unknown,
                                 ],
                             );
-                            let list = if list.is_empty() { "none".to_owned() } else { list };
+                            let list = if list.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                list
+                            };
                             format!("{list} ({} total, {} fixable)", c.total, c.fixable)
                         }
                         None => "counts not given".to_owned(),
@@ -329,10 +409,15 @@ pub fn description(event: &Event) -> String {
                 line("Error", error);
             }
             if scan.kind == ScanKind::Unspecified && scan.report.is_none() {
-                line("Scan", "no scan overview in the event (Harbor's Scan All sends none)");
+                line(
+                    "Scan",
+                    "no scan overview in the event (Harbor's Scan All sends none)",
+                );
             }
         }
-        Details::Quota { details: Some(details) } => line("Quota", details),
+        Details::Quota {
+            details: Some(details),
+        } => line("Quota", details),
         Details::Replication(r) => {
             line("Status", &r.status);
             line("Source", &end_description(&r.src));
@@ -344,11 +429,14 @@ pub fn description(event: &Event) -> String {
                 line("Policy", description);
             }
             if let Some(resource) = &r.resource {
-                let count = r.item_count.map(|n| format!(" ({n} items)")).unwrap_or_default();
+                let count = r
+                    .item_count
+                    .map(|n| format!(" ({n} items)"))
+                    .unwrap_or_default();
                 line("Resource", &format!("{resource}{count}"));
             }
             if !r.references.is_empty() {
-                line("References", &r.references.join(", "));
+                line("References", &list(&r.references, MAX_LISTED));
             }
         }
         Details::Retention(r) => {
@@ -360,7 +448,12 @@ pub fn description(event: &Event) -> String {
             }
             line(
                 "Artifacts",
-                &format!("{} candidates, {} retained, {} deleted", r.total, r.retained, r.deleted.len()),
+                &format!(
+                    "{} candidates, {} retained, {} deleted",
+                    r.total,
+                    r.retained,
+                    r.deleted.len()
+                ),
             );
             if !r.rule_templates.is_empty() {
                 line("Rules", &r.rule_templates.join(", "));
@@ -386,18 +479,33 @@ pub fn description(event: &Event) -> String {
     }
     if event.resources.len() > 1 || matches!(event.details, Details::Retention(_)) {
         line(
-            if matches!(event.details, Details::Retention(_)) { "Deleted" } else { "Resources" },
-            &event.resources.join(", "),
+            if matches!(event.details, Details::Retention(_)) {
+                "Deleted"
+            } else {
+                "Resources"
+            },
+            &list(&event.resources, MAX_LISTED),
         );
-    }
-    if let Some(host) = &event.harbor_host {
-        line("Registry", host);
-    }
-    if let Some(link) = &event.link {
-        line("Link", link);
     }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// Lists in descriptions stop here, so the facts after them are never cut off.
+const MAX_LISTED: usize = 20;
+
+/// `a, b, c and 7 more`.
+fn list(items: &[String], max: usize) -> String {
+    let mut text = items
+        .iter()
+        .take(max)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > max {
+        let _ = write!(text, " and {} more", items.len() - max);
+    }
+    text
 }
 
 fn end_description(end: &crate::event::ReplicationEnd) -> String {
@@ -428,7 +536,10 @@ pub fn labels(event: &Event, decision: &Decision<'_>, rules: &Rules) -> BTreeMap
     put("digest", event.digest.as_deref());
     put("operator", event.operator.as_deref());
     put("harbor_host", event.harbor_host.as_deref());
-    put("resource", event.repository.as_deref().or(event.project.as_deref()));
+    put(
+        "resource",
+        event.repository.as_deref().or(event.project.as_deref()),
+    );
     put("check", Some(event.kind.as_str()));
     put("rule", Some(decision.rule));
 
@@ -460,7 +571,10 @@ pub fn labels(event: &Event, decision: &Decision<'_>, rules: &Rules) -> BTreeMap
         }
         Details::Quota { details } => put("quota_details", details.as_deref()),
         Details::Retention(r) => {
-            put("retention_policy_id", r.policy_id.map(|id| id.to_string()).as_deref());
+            put(
+                "retention_policy_id",
+                r.policy_id.map(|id| id.to_string()).as_deref(),
+            );
             put("retention_total", Some(&r.total.to_string()));
             put("retention_retained", Some(&r.retained.to_string()));
             put("retention_deleted", Some(&r.deleted.len().to_string()));
@@ -469,12 +583,22 @@ pub fn labels(event: &Event, decision: &Decision<'_>, rules: &Rules) -> BTreeMap
     }
 
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
-    let user = rules.labels().iter().chain(decision.rule_labels.into_iter().flatten());
-    for (key, value) in own.into_iter().map(|(k, v)| (k.to_owned(), v)).chain(user.map(|(k, v)| (k.clone(), v.clone()))) {
+    let user = rules
+        .labels()
+        .iter()
+        .chain(decision.rule_labels.into_iter().flatten());
+    for (key, value) in own
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .chain(user.map(|(k, v)| (k.clone(), v.clone())))
+    {
         if labels.len() >= MAX_LABELS && !labels.contains_key(&key) {
             continue;
         }
-        labels.insert(truncate(key, MAX_LABEL_KEY), truncate(value, MAX_LABEL_VALUE));
+        labels.insert(
+            truncate(key, MAX_LABEL_KEY),
+            truncate(value, MAX_LABEL_VALUE),
+        );
     }
     labels
 }
@@ -507,11 +631,19 @@ mod tests {
         let mut c = VulnCounts::default();
         assert_eq!(vulnerability_title(&c, "a:1"), "no vulnerabilities in a:1");
         c.add(ScanSeverity::Medium, 2);
-        assert_eq!(vulnerability_title(&c, "a:1"), "no critical or high vulnerabilities in a:1 (2 medium)");
+        assert_eq!(
+            vulnerability_title(&c, "a:1"),
+            "no critical or high vulnerabilities in a:1 (2 medium)"
+        );
         c.add(ScanSeverity::High, 1);
-        assert_eq!(vulnerability_title(&c, "a:1"), "1 high vulnerability in a:1");
+        assert_eq!(
+            vulnerability_title(&c, "a:1"),
+            "1 high vulnerability in a:1"
+        );
         c.add(ScanSeverity::Critical, 2);
-        assert_eq!(vulnerability_title(&c, "a:1"), "2 critical, 1 high vulnerabilities in a:1");
+        assert_eq!(
+            vulnerability_title(&c, "a:1"),
+            "2 critical, 1 high vulnerabilities in a:1"
+        );
     }
-
 }

@@ -46,7 +46,13 @@ impl Settings {
         let ssm_prefix = var("SSM_PREFIX")
             .map(|p| p.trim().trim_end_matches('/').to_owned())
             .filter(|p| !p.is_empty())
-            .map(|p| if p.starts_with('/') { p } else { format!("/{p}") });
+            .map(|p| {
+                if p.starts_with('/') {
+                    p
+                } else {
+                    format!("/{p}")
+                }
+            });
         Ok(Self {
             ssm_prefix,
             ttl,
@@ -177,7 +183,10 @@ pub trait ConfigSource: Send + Sync {
 /// Reads parameters by path. A trait so the source can be tested against any store.
 pub trait ParameterStore: Send + Sync {
     /// Every parameter directly under `prefix`, decrypted, keyed by full name.
-    fn parameters_by_path(&self, prefix: &str) -> impl Future<Output = Result<BTreeMap<String, String>, String>> + Send;
+    fn parameters_by_path(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, String>> + Send;
 }
 
 impl ParameterStore for aws_sdk_ssm::Client {
@@ -233,7 +242,11 @@ impl<P: ParameterStore> ConfigSource for SsmSource<P> {
         let get = |key: &str| found.get(&name(key)).filter(|v| !v.trim().is_empty());
 
         let push_url = match get("push-url") {
-            None => return Err(ConfigError::Missing { name: name("push-url") }),
+            None => {
+                return Err(ConfigError::Missing {
+                    name: name("push-url"),
+                });
+            }
             Some(text) => PushUrl::parse(text).map_err(|reason| ConfigError::Invalid {
                 name: name("push-url"),
                 reason,
@@ -291,7 +304,10 @@ impl LocalSource {
         }
     }
 
-    fn read(var: impl Fn(&str) -> Option<String>, allow_unauthenticated: bool) -> Result<Config, ConfigError> {
+    fn read(
+        var: impl Fn(&str) -> Option<String>,
+        allow_unauthenticated: bool,
+    ) -> Result<Config, ConfigError> {
         let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let push_url = get("FLASHDUTY_PUSH_URL")
             .map(|text| {
@@ -323,7 +339,11 @@ impl LocalSource {
                 })?
             }
         };
-        Ok(Config { push_url, auth, rules })
+        Ok(Config {
+            push_url,
+            auth,
+            rules,
+        })
     }
 }
 
@@ -380,10 +400,10 @@ impl<S: ConfigSource> ConfigCache<S> {
     pub async fn get(&self) -> Result<Arc<Config>, ConfigError> {
         let mut state = self.state.lock().await;
         let now = Instant::now();
-        if let (Some(config), Some(next)) = (&state.config, state.next_refresh) {
-            if now < next {
-                return Ok(Arc::clone(config));
-            }
+        if let (Some(config), Some(next)) = (&state.config, state.next_refresh)
+            && now < next
+        {
+            return Ok(Arc::clone(config));
         }
         let loaded = match &state.config {
             None => self.source.load().await,
@@ -424,13 +444,21 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
     #[test]
     fn push_url_must_be_https_except_on_loopback() {
-        assert!(PushUrl::parse("https://api.flashcat.cloud/event/push/alert/standard?integration_key=k").is_ok());
+        assert!(
+            PushUrl::parse(
+                "https://api.flashcat.cloud/event/push/alert/standard?integration_key=k"
+            )
+            .is_ok()
+        );
         assert!(PushUrl::parse("http://127.0.0.1:8080/x").is_ok());
         assert!(PushUrl::parse("http://localhost/x").is_ok());
         assert!(PushUrl::parse("http://[::1]:9/x").is_ok());
@@ -441,15 +469,25 @@ mod tests {
 
     #[test]
     fn push_url_display_hides_the_key() {
-        let url = PushUrl::parse("https://api.flashcat.cloud/event/push/alert/standard?integration_key=SECRET").unwrap();
-        assert_eq!(url.to_string(), "https://api.flashcat.cloud/event/push/alert/standard?<redacted>");
+        let url = PushUrl::parse(
+            "https://api.flashcat.cloud/event/push/alert/standard?integration_key=SECRET",
+        )
+        .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "https://api.flashcat.cloud/event/push/alert/standard?<redacted>"
+        );
         assert!(!format!("{url:?}").contains("SECRET"));
         assert_eq!(format!("{:?}", Secret::new("SECRET")), "Secret(***)");
     }
 
     #[test]
     fn settings_parse_flags_and_ttl() {
-        let s = Settings::from_env(env(&[("SSM_PREFIX", "harbor-flashduty/"), ("DRY_RUN", "true")])).unwrap();
+        let s = Settings::from_env(env(&[
+            ("SSM_PREFIX", "harbor-flashduty/"),
+            ("DRY_RUN", "true"),
+        ]))
+        .unwrap();
         assert_eq!(s.ssm_prefix.as_deref(), Some("/harbor-flashduty"));
         assert!(s.dry_run);
         assert_eq!(s.ttl, Duration::from_secs(300));
@@ -473,7 +511,10 @@ mod tests {
     }
 
     impl ParameterStore for FakeStore {
-        async fn parameters_by_path(&self, _prefix: &str) -> Result<BTreeMap<String, String>, String> {
+        async fn parameters_by_path(
+            &self,
+            _prefix: &str,
+        ) -> Result<BTreeMap<String, String>, String> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             self.params.lock().map_err(|e| e.to_string())?.clone()
         }
@@ -481,7 +522,10 @@ mod tests {
 
     fn store(pairs: &[(&str, &str)]) -> FakeStore {
         FakeStore {
-            params: std::sync::Mutex::new(Ok(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())),
+            params: std::sync::Mutex::new(Ok(pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect())),
             calls: AtomicUsize::new(0),
         }
     }
@@ -489,18 +533,37 @@ mod tests {
     #[tokio::test]
     async fn ssm_errors_name_the_parameter() {
         let source = SsmSource::new(store(&[("/p/auth-header", "x")]), "/p".into(), false);
-        assert_eq!(source.load().await.unwrap_err(), ConfigError::Missing { name: "/p/push-url".into() });
+        assert_eq!(
+            source.load().await.unwrap_err(),
+            ConfigError::Missing {
+                name: "/p/push-url".into()
+            }
+        );
 
         let source = SsmSource::new(
-            store(&[("/p/push-url", "https://h/x"), ("/p/auth-header", "x"), ("/p/rules", "{\"rulez\": []}")]),
+            store(&[
+                ("/p/push-url", "https://h/x"),
+                ("/p/auth-header", "x"),
+                ("/p/rules", "{\"rulez\": []}"),
+            ]),
             "/p".into(),
             false,
         );
         let err = source.load().await.unwrap_err().to_string();
-        assert!(err.starts_with("SSM parameter /p/rules is invalid"), "{err}");
+        assert!(
+            err.starts_with("SSM parameter /p/rules is invalid"),
+            "{err}"
+        );
 
         let source = SsmSource::new(store(&[("/p/push-url", "https://h/x")]), "/p".into(), false);
-        assert!(source.load().await.unwrap_err().to_string().contains("/p/auth-header"));
+        assert!(
+            source
+                .load()
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("/p/auth-header")
+        );
     }
 
     /// A store that answers once, then hangs.
@@ -509,7 +572,10 @@ mod tests {
     }
 
     impl ParameterStore for HangingStore {
-        async fn parameters_by_path(&self, _prefix: &str) -> Result<BTreeMap<String, String>, String> {
+        async fn parameters_by_path(
+            &self,
+            _prefix: &str,
+        ) -> Result<BTreeMap<String, String>, String> {
             if self.calls.fetch_add(1, Ordering::SeqCst) > 0 {
                 tokio::time::sleep(Duration::from_secs(10)).await;
             }
@@ -522,13 +588,25 @@ mod tests {
 
     #[tokio::test]
     async fn a_hanging_refresh_does_not_hold_the_request() {
-        let source = SsmSource::new(HangingStore { calls: AtomicUsize::new(0) }, "/p".into(), false);
+        let source = SsmSource::new(
+            HangingStore {
+                calls: AtomicUsize::new(0),
+            },
+            "/p".into(),
+            false,
+        );
         let cache = ConfigCache::new(source, Duration::ZERO);
         assert!(cache.get().await.is_ok());
         let started = Instant::now();
-        assert!(cache.get().await.is_ok(), "last good configuration is served");
+        assert!(
+            cache.get().await.is_ok(),
+            "last good configuration is served"
+        );
         let waited = started.elapsed();
-        assert!(waited < Duration::from_secs(2), "waited {waited:?} for a hanging SSM");
+        assert!(
+            waited < Duration::from_secs(2),
+            "waited {waited:?} for a hanging SSM"
+        );
     }
 
     #[tokio::test]
@@ -549,6 +627,9 @@ mod tests {
             Duration::from_secs(60),
         );
         *fresh.source.store.params.lock().unwrap() = Err("down".into());
-        assert!(matches!(fresh.get().await, Err(ConfigError::Unreachable { .. })));
+        assert!(matches!(
+            fresh.get().await,
+            Err(ConfigError::Unreachable { .. })
+        ));
     }
 }

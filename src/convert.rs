@@ -20,13 +20,22 @@ pub struct Converted {
 pub enum Action {
     Send(Alert),
     /// Dropped on purpose; `by` is the user rule that said `drop`, or `default`.
-    Drop { by: String },
+    Drop {
+        by: String,
+    },
 }
 
 /// Parses `body` and decides every event in it.
-pub fn convert(body: &[u8], binary_ce: Option<&CloudEventAttributes>, rules: &Rules) -> Result<Vec<Converted>, PayloadError> {
+pub fn convert(
+    body: &[u8],
+    binary_ce: Option<&CloudEventAttributes>,
+    rules: &Rules,
+) -> Result<Vec<Converted>, PayloadError> {
     let events = payload::parse(body, binary_ce)?;
-    Ok(events.into_iter().map(|event| decide(event, rules)).collect())
+    Ok(events
+        .into_iter()
+        .map(|event| decide(event, rules))
+        .collect())
 }
 
 /// Applies the rules to one event.

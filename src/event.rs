@@ -411,12 +411,16 @@ pub enum Details {
     /// Push, pull, delete and chart events: the common fields say it all.
     Artifact,
     Scan(Scan),
-    Quota { details: Option<String> },
+    Quota {
+        details: Option<String>,
+    },
     Replication(Replication),
     Retention(Retention),
     ScannerUpdate(ScannerUpdate),
     /// Unknown type: a digest of the event data identifies it.
-    Other { data_digest: String },
+    Other {
+        data_digest: String,
+    },
 }
 
 /// One Harbor (or MSR 3) event, whatever format it came in.
@@ -584,7 +588,13 @@ mod tests {
 
     #[test]
     fn hosts_come_out_of_urls() {
-        assert_eq!(host_of_url("https://harbor.example.com:8443/x"), "harbor.example.com:8443");
-        assert_eq!(host_of_url("harbor.example.com/payments/api:v1"), "harbor.example.com");
+        assert_eq!(
+            host_of_url("https://harbor.example.com:8443/x"),
+            "harbor.example.com:8443"
+        );
+        assert_eq!(
+            host_of_url("harbor.example.com/payments/api:v1"),
+            "harbor.example.com"
+        );
     }
 }

@@ -20,7 +20,9 @@ pub struct Accepted {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
     /// Flashduty answered and said no: retrying the same alert cannot help.
-    #[error("Flashduty refused the alert (HTTP {status}, {code}: {message}; request id {request_id})")]
+    #[error(
+        "Flashduty refused the alert (HTTP {status}, {code}: {message}; request id {request_id})"
+    )]
     Refused {
         status: u16,
         code: String,
@@ -28,7 +30,9 @@ pub enum DeliveryError {
         request_id: String,
     },
     /// Flashduty could not be reached, or kept failing, within the time budget.
-    #[error("Flashduty did not accept the alert within the time budget after {attempts} attempt(s): {last}")]
+    #[error(
+        "Flashduty did not accept the alert within the time budget after {attempts} attempt(s): {last}"
+    )]
     Unavailable { attempts: u32, last: String },
 }
 
@@ -96,7 +100,12 @@ impl Flashduty {
         let mut origin = url.url().clone();
         origin.set_query(None);
         origin.set_path("/");
-        let _ = self.http.head(origin).timeout(Duration::from_millis(1500)).send().await;
+        let _ = self
+            .http
+            .head(origin)
+            .timeout(Duration::from_millis(1500))
+            .send()
+            .await;
     }
 
     async fn attempt(&self, url: &PushUrl, body: &[u8], timeout: Duration) -> Attempt {
@@ -110,7 +119,12 @@ impl Flashduty {
             .await;
         let response = match sent {
             Ok(response) => response,
-            Err(e) => return Attempt::Retry { reason: describe(&e), after: None },
+            Err(e) => {
+                return Attempt::Retry {
+                    reason: describe(&e),
+                    after: None,
+                };
+            }
         };
         let status = response.status();
         let retry_after = response
@@ -125,7 +139,12 @@ impl Flashduty {
             .map(str::to_owned);
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(e) if status.is_success() => return Attempt::Retry { reason: describe(&e), after: None },
+            Err(e) if status.is_success() => {
+                return Attempt::Retry {
+                    reason: describe(&e),
+                    after: None,
+                };
+            }
             Err(_) => Default::default(),
         };
         let parsed: FlashdutyResponse = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -161,13 +180,23 @@ impl Flashduty {
 }
 
 enum Attempt {
-    Accepted { request_id: Option<String> },
+    Accepted {
+        request_id: Option<String>,
+    },
     Refused(DeliveryError),
-    Retry { reason: String, after: Option<Duration> },
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
 }
 
 impl AlertSink for Flashduty {
-    async fn send(&self, url: &PushUrl, alert: &Alert, deadline: Instant) -> Result<Accepted, DeliveryError> {
+    async fn send(
+        &self,
+        url: &PushUrl,
+        alert: &Alert,
+        deadline: Instant,
+    ) -> Result<Accepted, DeliveryError> {
         let body = serde_json::to_vec(alert).map_err(|e| DeliveryError::Unavailable {
             attempts: 0,
             last: format!("cannot serialise the alert: {e}"),
@@ -179,7 +208,12 @@ impl AlertSink for Flashduty {
             attempts += 1;
             let timeout = left.min(self.policy.attempt_timeout);
             let (reason, after) = match self.attempt(url, &body, timeout).await {
-                Attempt::Accepted { request_id } => return Ok(Accepted { request_id, attempts }),
+                Attempt::Accepted { request_id } => {
+                    return Ok(Accepted {
+                        request_id,
+                        attempts,
+                    });
+                }
                 Attempt::Refused(error) => return Err(error),
                 Attempt::Retry { reason, after } => (reason, after),
             };
@@ -188,7 +222,10 @@ impl AlertSink for Flashduty {
             if wait + self.policy.min_attempt > left {
                 // A Retry-After past the budget is not cut short: Harbor retries later.
                 let last = match after {
-                    Some(after) => format!("{reason}, Retry-After {}s is beyond the time budget", after.as_secs()),
+                    Some(after) => format!(
+                        "{reason}, Retry-After {}s is beyond the time budget",
+                        after.as_secs()
+                    ),
                     None => reason,
                 };
                 return Err(DeliveryError::Unavailable { attempts, last });
@@ -225,7 +262,10 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Backoff plus up to 25% jitter, so retries from many instances do not line up.
@@ -260,7 +300,10 @@ mod tests {
     fn retry_after_reads_seconds_and_dates() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 

@@ -87,10 +87,15 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
             Err(error) => {
                 let status = error.status();
                 tracing::warn!(status = status.as_u16(), error = %error, "request refused");
-                (status, serde_json::to_string(&serde_json::json!({ "error": error.to_string() })))
+                (
+                    status,
+                    serde_json::to_string(&serde_json::json!({ "error": error.to_string() })),
+                )
             }
         };
-        let body = body.unwrap_or_else(|_| r#"{"error":"internal error: response not serialisable"}"#.to_owned());
+        let body = body.unwrap_or_else(|_| {
+            r#"{"error":"internal error: response not serialisable"}"#.to_owned()
+        });
         Response::builder()
             .status(status)
             .header(header::CONTENT_TYPE, "application/json")
@@ -145,22 +150,40 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                     metrics::emit(item.event.kind.as_str(), Outcome::Dropped, None);
                     report.push_dropped(&item.event, by);
                 }
-                Action::Send(_) if failure.is_some() => log_event(item, "not_sent", None, None, None),
+                Action::Send(_) if failure.is_some() => {
+                    log_event(item, "not_sent", None, None, None)
+                }
                 Action::Send(alert) => {
                     let sent_at = Instant::now();
                     let result = self.sink.send(push_url, alert, deadline).await;
                     let latency = sent_at.elapsed();
                     match result {
                         Ok(accepted) => {
-                            log_event(item, "forwarded", accepted.request_id.as_deref(), Some(latency), None);
-                            metrics::emit(item.event.kind.as_str(), Outcome::Forwarded, Some(latency));
+                            log_event(
+                                item,
+                                "forwarded",
+                                accepted.request_id.as_deref(),
+                                Some(latency),
+                                None,
+                            );
+                            metrics::emit(
+                                item.event.kind.as_str(),
+                                Outcome::Forwarded,
+                                Some(latency),
+                            );
                             report.alerts.push(ReportedAlert {
                                 alert: alert.clone(),
                                 flashduty_request_id: accepted.request_id,
                             });
                         }
                         Err(error) => {
-                            log_event(item, "failed", error.request_id(), Some(latency), Some(&error));
+                            log_event(
+                                item,
+                                "failed",
+                                error.request_id(),
+                                Some(latency),
+                                Some(&error),
+                            );
                             metrics::emit(item.event.kind.as_str(), Outcome::Failed, None);
                             failure = Some(error);
                         }
@@ -181,18 +204,31 @@ fn authorize(auth: &Auth, request: &Request) -> Result<(), RequestError> {
     if auth.open {
         return Ok(());
     }
-    let presented_header = request.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let presented_header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
     let query = request.query_string_parameters();
     let presented_token = query.first("token").map(str::as_bytes);
-    let header_ok = matches(auth.header.as_ref().map(|s| s.expose().as_bytes()), presented_header);
-    let token_ok = matches(auth.url_token.as_ref().map(|s| s.expose().as_bytes()), presented_token);
+    let header_ok = matches(
+        auth.header.as_ref().map(|s| s.expose().as_bytes()),
+        presented_header,
+    );
+    let token_ok = matches(
+        auth.url_token.as_ref().map(|s| s.expose().as_bytes()),
+        presented_token,
+    );
     if header_ok || token_ok {
         return Ok(());
     }
-    Err(RequestError::Unauthorized(match (presented_header, presented_token) {
-        (None, None) => "no Authorization header: set the webhook's Auth Header in Harbor to the configured value",
-        _ => "wrong Authorization header or token",
-    }))
+    Err(RequestError::Unauthorized(
+        match (presented_header, presented_token) {
+            (None, None) => {
+                "no Authorization header: set the webhook's Auth Header in Harbor to the configured value"
+            }
+            _ => "wrong Authorization header or token",
+        },
+    ))
 }
 
 fn matches(expected: Option<&[u8]>, presented: Option<&[u8]>) -> bool {

@@ -9,12 +9,12 @@
 //!   alerts, [`handler`] is the Function URL's HTTP contract. `main.rs` only wires them.
 
 pub mod alert;
+pub mod config;
 pub mod convert;
 pub mod event;
-pub mod payload;
-pub mod rules;
-pub mod severity;
-pub mod config;
 pub mod flashduty;
 pub mod handler;
 pub mod metrics;
+pub mod payload;
+pub mod rules;
+pub mod severity;

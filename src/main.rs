@@ -24,7 +24,11 @@ async fn main() -> Result<(), Error> {
                 .load()
                 .await;
             let ssm = aws_sdk_ssm::Client::new(&sdk);
-            Source::Ssm(SsmSource::new(ssm, prefix.clone(), settings.allow_unauthenticated))
+            Source::Ssm(SsmSource::new(
+                ssm,
+                prefix.clone(),
+                settings.allow_unauthenticated,
+            ))
         }
         None => Source::Local(LocalSource::from_env(
             |name| std::env::var(name).ok(),
@@ -39,10 +43,10 @@ async fn main() -> Result<(), Error> {
     ));
 
     // Init time is free of the 3 s Harbor waits: load configuration and open the connection now.
-    if let Some(push_url) = handler.prefetch().await {
-        if !settings.dry_run {
-            flashduty.warm_up(&push_url).await;
-        }
+    if let Some(push_url) = handler.prefetch().await
+        && !settings.dry_run
+    {
+        flashduty.warm_up(&push_url).await;
     }
 
     lambda_http::run(service_fn(move |request: Request| {

@@ -26,7 +26,9 @@ pub fn emf_line(
     latency: Option<Duration>,
     now: SystemTime,
 ) -> Value {
-    let timestamp = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let timestamp = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     let count = |o: Outcome| u8::from(outcome == o);
     let mut metrics = vec![
         json!({"Name": "AlertsForwarded", "Unit": "Count"}),
@@ -62,8 +64,12 @@ pub const UNPARSED: &str = "(unparsed)";
 
 /// Prints the EMF line to stdout, where Lambda's log agent picks metrics up.
 pub fn emit(event_type: &str, outcome: Outcome, latency: Option<Duration>) {
-    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "harbor-flashduty".to_owned());
-    println!("{}", emf_line(&function, event_type, outcome, latency, SystemTime::now()));
+    let function =
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "harbor-flashduty".to_owned());
+    println!(
+        "{}",
+        emf_line(&function, event_type, outcome, latency, SystemTime::now())
+    );
 }
 
 #[cfg(test)]
@@ -72,7 +78,13 @@ mod tests {
 
     #[test]
     fn every_declared_metric_has_a_value_and_dimensions_exist() {
-        let line = emf_line("fn", "PUSH_ARTIFACT", Outcome::Forwarded, Some(Duration::from_millis(42)), UNIX_EPOCH);
+        let line = emf_line(
+            "fn",
+            "PUSH_ARTIFACT",
+            Outcome::Forwarded,
+            Some(Duration::from_millis(42)),
+            UNIX_EPOCH,
+        );
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], NAMESPACE);
         for metric in directive["Metrics"].as_array().unwrap() {

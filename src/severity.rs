@@ -26,7 +26,9 @@ impl Severity {
 
     /// Parses a severity name, ignoring case.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
     }
 }
 

@@ -22,7 +22,9 @@ fn main() -> ExitCode {
         Some("convert") => parse_convert_args(&args[1..]).and_then(run_convert),
         Some("check-rules") => match &args[1..] {
             [file] => run_check_rules(file),
-            _ => Err(Failure::Usage("check-rules takes exactly one FILE".to_owned())),
+            _ => Err(Failure::Usage(
+                "check-rules takes exactly one FILE".to_owned(),
+            )),
         },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -65,17 +67,23 @@ fn parse_convert_args(args: &[String]) -> Result<ConvertArgs, Failure> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rules" => {
-                let file = args.next().ok_or_else(|| Failure::Usage("--rules needs a FILE".to_owned()))?;
+                let file = args
+                    .next()
+                    .ok_or_else(|| Failure::Usage("--rules needs a FILE".to_owned()))?;
                 parsed.rules = Some(file.clone());
             }
             "--lines" => parsed.lines = true,
-            flag if flag.starts_with("--") => return Err(Failure::Usage(format!("unknown option {flag}"))),
+            flag if flag.starts_with("--") => {
+                return Err(Failure::Usage(format!("unknown option {flag}")));
+            }
             file if parsed.payload.is_none() => parsed.payload = Some(file.to_owned()),
             extra => return Err(Failure::Usage(format!("unexpected argument {extra:?}"))),
         }
     }
     if parsed.lines && parsed.payload.is_some() {
-        return Err(Failure::Usage("--lines reads stdin; give no PAYLOAD_FILE".to_owned()));
+        return Err(Failure::Usage(
+            "--lines reads stdin; give no PAYLOAD_FILE".to_owned(),
+        ));
     }
     Ok(parsed)
 }
@@ -84,7 +92,8 @@ fn load_rules(file: Option<&str>) -> Result<Result<Rules, String>, Failure> {
     let Some(file) = file else {
         return Ok(Ok(Rules::builtin()));
     };
-    let text = std::fs::read_to_string(file).map_err(|e| Failure::Io(format!("cannot read {file}: {e}")))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Io(format!("cannot read {file}: {e}")))?;
     Ok(Rules::from_json(&text).map_err(|e| format!("invalid rules in {file}: {e}")))
 }
 
@@ -101,7 +110,8 @@ fn run_convert(args: ConvertArgs) -> Result<ExitCode, Failure> {
     if args.lines {
         let mut all_ok = true;
         for (n, line) in io::stdin().lock().lines().enumerate() {
-            let line = line.map_err(|e| Failure::Io(format!("cannot read stdin line {}: {e}", n + 1)))?;
+            let line =
+                line.map_err(|e| Failure::Io(format!("cannot read stdin line {}: {e}", n + 1)))?;
             if line.trim().is_empty() {
                 continue;
             }
@@ -111,23 +121,35 @@ fn run_convert(args: ConvertArgs) -> Result<ExitCode, Failure> {
                 Ok(report) => serde_json::to_string(&report),
                 Err(error) => serde_json::to_string(&serde_json::json!({ "error": error })),
             };
-            writeln!(out, "{}", json.map_err(|e| Failure::Io(e.to_string()))?).map_err(io_failure)?;
+            writeln!(out, "{}", json.map_err(|e| Failure::Io(e.to_string()))?)
+                .map_err(io_failure)?;
         }
         out.flush().map_err(io_failure)?;
-        return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        return Ok(if all_ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     }
 
     let body = match &args.payload {
-        Some(file) => std::fs::read(file).map_err(|e| Failure::Io(format!("cannot read {file}: {e}")))?,
+        Some(file) => {
+            std::fs::read(file).map_err(|e| Failure::Io(format!("cannot read {file}: {e}")))?
+        }
         None => {
             let mut body = Vec::new();
-            io::stdin().read_to_end(&mut body).map_err(|e| Failure::Io(format!("cannot read stdin: {e}")))?;
+            io::stdin()
+                .read_to_end(&mut body)
+                .map_err(|e| Failure::Io(format!("cannot read stdin: {e}")))?;
             body
         }
     };
     let (json, code) = match convert_one(&body, &rules) {
         Ok(report) => (serde_json::to_string_pretty(&report), ExitCode::SUCCESS),
-        Err(error) => (serde_json::to_string_pretty(&serde_json::json!({ "error": error })), ExitCode::FAILURE),
+        Err(error) => (
+            serde_json::to_string_pretty(&serde_json::json!({ "error": error })),
+            ExitCode::FAILURE,
+        ),
     };
     writeln!(out, "{}", json.map_err(|e| Failure::Io(e.to_string()))?).map_err(io_failure)?;
     out.flush().map_err(io_failure)?;
@@ -142,7 +164,8 @@ fn convert_one(body: &[u8], rules: &Rules) -> Result<Report, String> {
 }
 
 fn run_check_rules(file: &str) -> Result<ExitCode, Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| Failure::Io(format!("cannot read {file}: {e}")))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Io(format!("cannot read {file}: {e}")))?;
     match Rules::from_json(&text) {
         Ok(rules) => {
             let n = rules.len();
@@ -153,7 +176,15 @@ fn run_check_rules(file: &str) -> Result<ExitCode, Failure> {
             for problem in &error.problems {
                 println!("{file}: {problem}");
             }
-            println!("{file}: {} {}", error.problems.len(), if error.problems.len() == 1 { "problem" } else { "problems" });
+            println!(
+                "{file}: {} {}",
+                error.problems.len(),
+                if error.problems.len() == 1 {
+                    "problem"
+                } else {
+                    "problems"
+                }
+            );
             Ok(ExitCode::FAILURE)
         }
     }

@@ -53,12 +53,26 @@ struct StructuredEvent<'a> {
 
 pub(super) fn parse_structured(body: &[u8]) -> Result<Event, PayloadError> {
     let event: StructuredEvent = from_json(body, ".")?;
-    build(event.kind, event.source, event.time, event.operator, event.data, "data", "time")
+    build(
+        event.kind,
+        event.source,
+        event.time,
+        event.operator,
+        event.data,
+        "data",
+        "time",
+    )
 }
 
-pub(super) fn parse_binary(body: &[u8], attributes: &CloudEventAttributes) -> Result<Event, PayloadError> {
+pub(super) fn parse_binary(
+    body: &[u8],
+    attributes: &CloudEventAttributes,
+) -> Result<Event, PayloadError> {
     if attributes.kind.is_empty() {
-        return Err(PayloadError::field("ce-type header", "is missing: binary-mode CloudEvents need a type"));
+        return Err(PayloadError::field(
+            "ce-type header",
+            "is missing: binary-mode CloudEvents need a type",
+        ));
     }
     let data = if body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -87,8 +101,9 @@ fn build(
 ) -> Result<Event, PayloadError> {
     let occurred_at = non_empty(time)
         .map(|t| {
-            OffsetDateTime::parse(&t, &Rfc3339)
-                .map_err(|e| PayloadError::field(time_at, format!("is not an RFC 3339 time ({t:?}): {e}")))
+            OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| {
+                PayloadError::field(time_at, format!("is not an RFC 3339 time ({t:?}): {e}"))
+            })
         })
         .transpose()?;
     let event_type = EventType::from_cloudevents_name(&kind);
@@ -119,7 +134,10 @@ mod tests {
 
     #[test]
     fn project_id_comes_from_source() {
-        assert_eq!(project_id_of_source("/projects/5/webhook/policies/3"), Some(5));
+        assert_eq!(
+            project_id_of_source("/projects/5/webhook/policies/3"),
+            Some(5)
+        );
         assert_eq!(project_id_of_source("/projects/x/webhook"), None);
         assert_eq!(project_id_of_source("urn:example"), None);
     }

@@ -30,7 +30,10 @@ struct DocsEvent {
 pub(super) fn parse(body: &[u8]) -> Result<Vec<Event>, PayloadError> {
     let envelope: DocsEnvelope = from_json(body, ".")?;
     if envelope.events.is_empty() {
-        return Err(PayloadError::field("events", "is empty: there is no event to convert"));
+        return Err(PayloadError::field(
+            "events",
+            "is empty: there is no event to convert",
+        ));
     }
     let kind = EventType::from_default_name(&envelope.event_type);
     envelope
@@ -41,7 +44,12 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<Event>, PayloadError> {
         .collect()
 }
 
-fn event(kind: EventType, wire_type: &str, raw: &RawValue, index: usize) -> Result<Event, PayloadError> {
+fn event(
+    kind: EventType,
+    wire_type: &str,
+    raw: &RawValue,
+    index: usize,
+) -> Result<Event, PayloadError> {
     let e: DocsEvent = from_json(raw.get().as_bytes(), &format!("events[{index}]"))?;
     let occurred_at = e
         .trigger_time

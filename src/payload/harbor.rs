@@ -34,14 +34,23 @@ pub(super) fn parse_default(body: &[u8]) -> Result<Event, PayloadError> {
     let occurred_at = envelope
         .occur_at
         .map(|secs| {
-            OffsetDateTime::from_unix_timestamp(secs)
-                .map_err(|_| PayloadError::field("occur_at", format!("{secs} is not a Unix time in seconds")))
+            OffsetDateTime::from_unix_timestamp(secs).map_err(|_| {
+                PayloadError::field("occur_at", format!("{secs} is not a Unix time in seconds"))
+            })
         })
         .transpose()?;
-    let is_legacy = envelope.kind.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    let is_legacy = envelope
+        .kind
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase());
     let context = Context {
         wire_type: envelope.kind,
-        format: if is_legacy { Format::Legacy } else { Format::Default },
+        format: if is_legacy {
+            Format::Legacy
+        } else {
+            Format::Default
+        },
         occurred_at,
         operator: non_empty(envelope.operator),
         portal_project_id: None,
@@ -77,7 +86,11 @@ pub(super) fn build(
             let exceeded = quota_details
                 .as_deref()
                 .is_some_and(|d| d.to_ascii_lowercase().contains("exceed"));
-            if exceeded { EventType::QuotaExceed } else { EventType::QuotaWarning }
+            if exceeded {
+                EventType::QuotaExceed
+            } else {
+                EventType::QuotaWarning
+            }
         }
         (kind, _) => kind,
     };
@@ -85,11 +98,17 @@ pub(super) fn build(
     let resources = data.resources.unwrap_or_default();
     let repo = data.repository.unwrap_or_default();
     let repository = repo.full_name();
-    let project = non_empty(repo.namespace)
-        .or_else(|| repository.as_deref().and_then(|r| r.split_once('/')).map(|(p, _)| p.to_owned()));
+    let project = non_empty(repo.namespace).or_else(|| {
+        repository
+            .as_deref()
+            .and_then(|r| r.split_once('/'))
+            .map(|(p, _)| p.to_owned())
+    });
 
     let first = resources.first();
-    let (tag, digest) = first.map_or((None, None), |r| split_reference(r.tag.clone(), r.digest.clone()));
+    let (tag, digest) = first.map_or((None, None), |r| {
+        split_reference(r.tag.clone(), r.digest.clone())
+    });
     let resource_url = first.and_then(|r| non_empty(r.resource_url.clone()));
     let harbor_host = resource_url.as_deref().map(|u| host_of_url(u).to_owned());
     let resource_refs = resources
@@ -125,7 +144,9 @@ pub(super) fn build(
             let overview_at = format!("{at}.resources[0]");
             Details::Scan(scan_details(first, data.scan.as_ref(), &overview_at)?)
         }
-        EventType::QuotaExceed | EventType::QuotaWarning => Details::Quota { details: quota_details },
+        EventType::QuotaExceed | EventType::QuotaWarning => Details::Quota {
+            details: quota_details,
+        },
         EventType::Replication => match data.replication {
             Some(replication) => replication_details(&mut event, replication),
             None => Details::Artifact,
@@ -195,7 +216,9 @@ impl Repository {
         let name = non_empty(self.name.clone());
         match (full, namespace, name) {
             (Some(full), _, _) if full.contains('/') => Some(full),
-            (Some(name), Some(ns), _) | (None, Some(ns), Some(name)) => Some(format!("{ns}/{name}")),
+            (Some(name), Some(ns), _) | (None, Some(ns), Some(name)) => {
+                Some(format!("{ns}/{name}"))
+            }
             (full, None, name) => full.or(name),
             (None, Some(_), None) => None,
         }
@@ -210,7 +233,10 @@ struct ScanData {
 
 /// A real tag stays a tag; a digest sent in `tag` becomes the digest (Harbor does this for
 /// artifacts pushed or pulled by digest).
-fn split_reference(tag: Option<String>, digest: Option<String>) -> (Option<String>, Option<String>) {
+fn split_reference(
+    tag: Option<String>,
+    digest: Option<String>,
+) -> (Option<String>, Option<String>) {
     let tag = non_empty(tag);
     let digest = non_empty(digest);
     match tag {
@@ -237,7 +263,8 @@ fn artifact_link(
     repository: Option<&str>,
     digest: Option<&str>,
 ) -> Option<String> {
-    if let (Some(host), Some(id), Some(repo), Some(digest)) = (host, project_id, repository, digest) {
+    if let (Some(host), Some(id), Some(repo), Some(digest)) = (host, project_id, repository, digest)
+    {
         let name = repo.split_once('/').map_or(repo, |(_, name)| name);
         let name = percent_encoding::utf8_percent_encode(name, PATH_SEGMENT);
         return Some(format!(
@@ -314,7 +341,11 @@ const PREFERRED_REPORTS: [&str; 2] = [
     "application/vnd.scanner.adapter.vuln.report.harbor+json;version=1.0",
 ];
 
-fn scan_details(resource: Option<&Resource>, scan: Option<&ScanData>, at: &str) -> Result<Scan, PayloadError> {
+fn scan_details(
+    resource: Option<&Resource>,
+    scan: Option<&ScanData>,
+    at: &str,
+) -> Result<Scan, PayloadError> {
     let overview = resource.and_then(|r| r.scan_overview.as_ref());
     let has_sbom = resource.is_some_and(|r| r.sbom_overview.as_ref().is_some_and(|v| !v.is_null()));
     let kind = match scan.and_then(|s| s.scan_type.as_deref()) {
@@ -336,7 +367,10 @@ fn scan_details(resource: Option<&Resource>, scan: Option<&ScanData>, at: &str) 
 }
 
 /// Picks the report that counts out of a MIME-keyed overview (or reads 1.9's Clair shape).
-fn vuln_report(overview: &Map<String, Value>, at: &str) -> Result<Option<VulnReport>, PayloadError> {
+fn vuln_report(
+    overview: &Map<String, Value>,
+    at: &str,
+) -> Result<Option<VulnReport>, PayloadError> {
     let is_clair = overview.contains_key("components")
         || overview.contains_key("image_digest")
         || overview.get("severity").is_some_and(Value::is_number);
@@ -392,12 +426,15 @@ fn native_report(report: NativeReport) -> VulnReport {
     });
     VulnReport {
         status: non_empty(report.scan_status),
-        reported_severity: non_empty(report.severity).map(|s| ScanSeverity::parse(&s).unwrap_or(ScanSeverity::Unknown)),
+        reported_severity: non_empty(report.severity)
+            .map(|s| ScanSeverity::parse(&s).unwrap_or(ScanSeverity::Unknown)),
         counts,
-        scanner: report.scanner.and_then(|s| match (non_empty(s.name), non_empty(s.version)) {
-            (Some(name), Some(version)) => Some(format!("{name} {version}")),
-            (name, _) => name,
-        }),
+        scanner: report
+            .scanner
+            .and_then(|s| match (non_empty(s.name), non_empty(s.version)) {
+                (Some(name), Some(version)) => Some(format!("{name} {version}")),
+                (name, _) => name,
+            }),
         started_at: non_empty(report.start_time),
         finished_at: non_empty(report.end_time),
     }
@@ -429,7 +466,11 @@ fn clair_report(clair: ClairOverview) -> VulnReport {
 fn from_value<T: for<'de> Deserialize<'de>>(value: Value, at: &str) -> Result<T, PayloadError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { at.to_owned() } else { format!("{at}.{path}") };
+        let field = if path == "." {
+            at.to_owned()
+        } else {
+            format!("{at}.{path}")
+        };
         PayloadError::field(field, e.inner())
     })
 }
@@ -539,7 +580,10 @@ fn is_push_mode(hostname: Option<&str>, src: &ReplicationEnd, dest: &Replication
 /// `"api [2 item(s) in total]"` -> (`api`, 2).
 fn parse_name_tag(name_tag: &str) -> (Option<String>, Option<u64>) {
     let (name, count) = match name_tag.split_once(" [") {
-        Some((name, rest)) => (name, rest.split_whitespace().next().and_then(|n| n.parse().ok())),
+        Some((name, rest)) => (
+            name,
+            rest.split_whitespace().next().and_then(|n| n.parse().ok()),
+        ),
         None => (name_tag, None),
     };
     (non_empty(Some(name.trim().to_owned())), count)
@@ -572,7 +616,9 @@ fn retention_details(event: &mut Event, data: RetentionData) -> Details {
         .filter_map(|a| non_empty(a.name_tag))
         .collect();
     event.project = non_empty(data.project_name);
-    let first_repo = deleted.first().map(|name_tag| repository_of_name_tag(name_tag));
+    let first_repo = deleted
+        .first()
+        .map(|name_tag| repository_of_name_tag(name_tag));
     event.repository = match (&event.project, first_repo) {
         (Some(project), Some(name)) => Some(format!("{project}/{name}")),
         (None, Some(name)) => Some(name.to_owned()),
@@ -623,7 +669,10 @@ mod tests {
 
     #[test]
     fn name_tags_lose_their_item_count() {
-        assert_eq!(parse_name_tag("api [2 item(s) in total]"), (Some("api".into()), Some(2)));
+        assert_eq!(
+            parse_name_tag("api [2 item(s) in total]"),
+            (Some("api".into()), Some(2))
+        );
         assert_eq!(parse_name_tag("team/api"), (Some("team/api".into()), None));
         assert_eq!(repository_of_name_tag("api:v2.3.0"), "api");
         assert_eq!(repository_of_name_tag("a/b@sha256:00"), "a/b");
@@ -631,10 +680,17 @@ mod tests {
 
     #[test]
     fn digests_in_tag_move_to_digest() {
-        let d = "sha256:0ec9aeb10a28b56bcca312d7b72ad12f1aa7da5c6c45853e3a468e9512dceeea".to_owned();
-        assert_eq!(split_reference(Some(d.clone()), Some(d.clone())), (None, Some(d.clone())));
+        let d =
+            "sha256:0ec9aeb10a28b56bcca312d7b72ad12f1aa7da5c6c45853e3a468e9512dceeea".to_owned();
+        assert_eq!(
+            split_reference(Some(d.clone()), Some(d.clone())),
+            (None, Some(d.clone()))
+        );
         assert_eq!(split_reference(Some(d.clone()), None), (None, Some(d)));
-        assert_eq!(split_reference(Some("v1".into()), None), (Some("v1".into()), None));
+        assert_eq!(
+            split_reference(Some("v1".into()), None),
+            (Some("v1".into()), None)
+        );
         assert_eq!(split_reference(Some(String::new()), None), (None, None));
     }
 

@@ -56,11 +56,14 @@ impl PayloadError {
 ///
 /// Returns one event for every format except the 1.9 documentation envelope, whose `events`
 /// array may hold several.
-pub fn parse(body: &[u8], binary_ce: Option<&CloudEventAttributes>) -> Result<Vec<Event>, PayloadError> {
-    if let Some(attributes) = binary_ce {
-        if !has_top_level_key(body, "specversion")? {
-            return cloudevents::parse_binary(body, attributes).map(|event| vec![event]);
-        }
+pub fn parse(
+    body: &[u8],
+    binary_ce: Option<&CloudEventAttributes>,
+) -> Result<Vec<Event>, PayloadError> {
+    if let Some(attributes) = binary_ce
+        && !has_top_level_key(body, "specversion")?
+    {
+        return cloudevents::parse_binary(body, attributes).map(|event| vec![event]);
     }
     let probe = probe(body)?;
     if probe.blocks.is_some() {
@@ -139,7 +142,10 @@ fn ensure_object(body: &[u8]) -> Result<(), PayloadError> {
 
 /// Deserialises `json` into `T`, naming the field at fault. `at` is where `json` sits in the
 /// whole payload (`"."` for the body itself, `"data"` for a CloudEvent's data, ...).
-pub(crate) fn from_json<'de, T: Deserialize<'de>>(json: &'de [u8], at: &str) -> Result<T, PayloadError> {
+pub(crate) fn from_json<'de, T: Deserialize<'de>>(
+    json: &'de [u8],
+    at: &str,
+) -> Result<T, PayloadError> {
     let mut de = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = join_path(at, &e.path().to_string());
@@ -213,17 +219,24 @@ mod tests {
     fn non_objects_are_named() {
         assert_eq!(
             parse(b"[1, 2]", None).unwrap_err(),
-            PayloadError::NotAnObject { found: "a JSON array" }
+            PayloadError::NotAnObject {
+                found: "a JSON array"
+            }
         );
         assert_eq!(
             parse(b"42", None).unwrap_err(),
-            PayloadError::NotAnObject { found: "a JSON number" }
+            PayloadError::NotAnObject {
+                found: "a JSON number"
+            }
         );
     }
 
     #[test]
     fn unknown_objects_are_not_harbor_payloads() {
-        assert_eq!(parse(br#"{"hello": 1}"#, None).unwrap_err(), PayloadError::Unrecognised);
+        assert_eq!(
+            parse(br#"{"hello": 1}"#, None).unwrap_err(),
+            PayloadError::Unrecognised
+        );
     }
 
     #[test]

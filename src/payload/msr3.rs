@@ -5,8 +5,8 @@
 use super::harbor::digest_of_json;
 use super::{PayloadError, from_json, non_empty};
 use crate::event::{
-    Details, Event, EventType, Format, Registry, Scan, ScanKind, ScanSeverity, ScannerUpdate, VulnCounts,
-    VulnReport, is_digest,
+    Details, Event, EventType, Format, Registry, Scan, ScanKind, ScanSeverity, ScannerUpdate,
+    VulnCounts, VulnReport, is_digest,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -65,33 +65,44 @@ pub(super) fn parse(body: &[u8]) -> Result<Event, PayloadError> {
     let contents: Contents = from_json(envelope.contents.get().as_bytes(), "contents")?;
     let occurred_at = non_empty(envelope.created_at)
         .map(|t| {
-            OffsetDateTime::parse(&t, &Rfc3339)
-                .map_err(|e| PayloadError::field("createdAt", format!("is not an RFC 3339 time ({t:?}): {e}")))
+            OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| {
+                PayloadError::field("createdAt", format!("is not an RFC 3339 time ({t:?}): {e}"))
+            })
         })
         .transpose()?;
     let kind = EventType::from_msr3_name(&envelope.kind);
 
     let summary = contents.scan_summary.as_ref();
-    let project = non_empty(contents.namespace.clone()).or_else(|| summary.and_then(|s| non_empty(s.namespace.clone())));
-    let repo_name = non_empty(contents.repository.clone())
-        .or_else(|| summary.and_then(|s| non_empty(s.repository.clone()).or_else(|| non_empty(s.reponame.clone()))));
+    let project = non_empty(contents.namespace.clone())
+        .or_else(|| summary.and_then(|s| non_empty(s.namespace.clone())));
+    let repo_name = non_empty(contents.repository.clone()).or_else(|| {
+        summary
+            .and_then(|s| non_empty(s.repository.clone()).or_else(|| non_empty(s.reponame.clone())))
+    });
     let repository = match (&project, repo_name) {
         (Some(project), Some(name)) => Some(format!("{project}/{name}")),
         (None, name) => name,
         (Some(_), None) => None,
     };
     let image = non_empty(contents.image_name.clone());
-    let image_digest = image.as_deref().and_then(|i| i.split_once('@')).map(|(_, d)| d.to_owned());
-    let (tag, digest) = match non_empty(contents.tag.clone()).or_else(|| summary.and_then(|s| non_empty(s.tag.clone()))) {
+    let image_digest = image
+        .as_deref()
+        .and_then(|i| i.split_once('@'))
+        .map(|(_, d)| d.to_owned());
+    let (tag, digest) = match non_empty(contents.tag.clone())
+        .or_else(|| summary.and_then(|s| non_empty(s.tag.clone())))
+    {
         Some(tag) if is_digest(&tag) => (None, Some(tag)),
         tag => (tag, non_empty(contents.digest.clone()).or(image_digest)),
     };
     let host = image.as_deref().and_then(registry_host);
-    let link = host.as_deref().map(|h| match (non_empty(envelope.location), &repository, &tag) {
-        (Some(location), _, _) if location.starts_with('/') => format!("https://{h}{location}"),
-        (_, Some(repo), Some(tag)) => format!("https://{h}/repositories/{repo}/tags/{tag}"),
-        _ => format!("https://{h}"),
-    });
+    let link = host.as_deref().map(
+        |h| match (non_empty(envelope.location), &repository, &tag) {
+            (Some(location), _, _) if location.starts_with('/') => format!("https://{h}{location}"),
+            (_, Some(repo), Some(tag)) => format!("https://{h}/repositories/{repo}/tags/{tag}"),
+            _ => format!("https://{h}"),
+        },
+    );
     let resources = match (&repository, &tag, &digest) {
         (Some(repo), Some(tag), _) => vec![format!("{repo}:{tag}")],
         (Some(repo), None, Some(digest)) => vec![format!("{repo}@{digest}")],
@@ -150,7 +161,10 @@ fn vuln_report(summary: &ScanSummary) -> VulnReport {
     counts.add(ScanSeverity::Critical, summary.critical.unwrap_or(0));
     counts.add(ScanSeverity::High, summary.major.unwrap_or(0));
     counts.add(ScanSeverity::Low, summary.minor.unwrap_or(0));
-    counts.total = counts.critical.saturating_add(counts.high).saturating_add(counts.low);
+    counts.total = counts
+        .critical
+        .saturating_add(counts.high)
+        .saturating_add(counts.low);
     VulnReport {
         status: Some("Success".to_owned()),
         reported_severity: None,
@@ -175,14 +189,21 @@ mod tests {
 
     #[test]
     fn hosts_come_from_image_names() {
-        assert_eq!(registry_host("msr.example.com/payments/api:1"), Some("msr.example.com".into()));
-        assert_eq!(registry_host("10.10.10.1:443/foo/bar:tag"), Some("10.10.10.1:443".into()));
+        assert_eq!(
+            registry_host("msr.example.com/payments/api:1"),
+            Some("msr.example.com".into())
+        );
+        assert_eq!(
+            registry_host("10.10.10.1:443/foo/bar:tag"),
+            Some("10.10.10.1:443".into())
+        );
         assert_eq!(registry_host("payments/api:1"), None);
     }
 
     #[test]
     fn created_at_keeps_nanoseconds() {
-        let body = br#"{"type":"TAG_PUSH","createdAt":"2019-05-15T19:39:40.607337713Z","contents":{}}"#;
+        let body =
+            br#"{"type":"TAG_PUSH","createdAt":"2019-05-15T19:39:40.607337713Z","contents":{}}"#;
         let event = parse(body).unwrap();
         assert_eq!(event.occurred_at.unwrap().nanosecond(), 607_337_713);
     }

@@ -6,9 +6,10 @@ use crate::severity::Severity;
 /// The built-in severity of an event; `None` means drop it.
 pub fn severity(event: &Event) -> Option<Severity> {
     match &event.kind {
-        EventType::PushArtifact | EventType::DeleteArtifact | EventType::UploadChart | EventType::DeleteChart => {
-            Some(Severity::Info)
-        }
+        EventType::PushArtifact
+        | EventType::DeleteArtifact
+        | EventType::UploadChart
+        | EventType::DeleteChart => Some(Severity::Info),
         EventType::PullArtifact | EventType::DownloadChart => None,
         EventType::ScanningCompleted => scan_completed(event),
         EventType::ScanningFailed => Some(Severity::Warning),
@@ -21,7 +22,9 @@ pub fn severity(event: &Event) -> Option<Severity> {
             _ => Some(Severity::Warning),
         },
         EventType::ScannerUpdateCompleted => match &event.details {
-            Details::ScannerUpdate(update) if update.success == Some(false) => Some(Severity::Warning),
+            Details::ScannerUpdate(update) if update.success == Some(false) => {
+                Some(Severity::Warning)
+            }
             _ => None,
         },
         EventType::Other(_) => Some(Severity::Info),
@@ -32,10 +35,10 @@ pub fn severity(event: &Event) -> Option<Severity> {
 /// resolves an earlier alert on the same key. SBOM scans and Scan All without an overview say
 /// nothing about vulnerabilities and are dropped.
 fn scan_completed(event: &Event) -> Option<Severity> {
-    if let Details::Scan(scan) = &event.details {
-        if scan.kind == ScanKind::Sbom {
-            return None;
-        }
+    if let Details::Scan(scan) = &event.details
+        && scan.kind == ScanKind::Sbom
+    {
+        return None;
     }
     let overall = event.vulnerability_report()?.overall_severity()?;
     Some(match overall {

@@ -24,7 +24,9 @@ pub struct Glob {
 pub enum GlobError {
     #[error("is empty; use \"*\" to match anything")]
     Empty,
-    #[error("contains {0:?}: only * and ? are special, character classes, braces and escapes are not supported")]
+    #[error(
+        "contains {0:?}: only * and ? are special, character classes, braces and escapes are not supported"
+    )]
     Unsupported(char),
 }
 

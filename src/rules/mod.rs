@@ -8,8 +8,8 @@ pub use glob::{Glob, GlobError};
 
 use crate::event::{Event, ScanSeverity};
 use crate::severity::Severity;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -168,7 +168,11 @@ pub struct RuleProblem {
 impl fmt::Display for RuleProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.index, &self.name) {
-            (Some(i), Some(name)) => write!(f, "rules[{i}] ({name:?}), key `{}`: {}", self.key, self.message),
+            (Some(i), Some(name)) => write!(
+                f,
+                "rules[{i}] ({name:?}), key `{}`: {}",
+                self.key, self.message
+            ),
             (Some(i), None) => write!(f, "rules[{i}], key `{}`: {}", self.key, self.message),
             (None, _) if self.key.is_empty() => write!(f, "{}", self.message),
             (None, _) => write!(f, "key `{}`: {}", self.key, self.message),
@@ -238,20 +242,36 @@ impl<'de> Deserialize<'de> for Patterns {
 /// Flashduty requires Prometheus-style label names of at most 128 characters.
 fn check_label_key(key: &str) -> Result<(), String> {
     let mut chars = key.chars();
-    let valid_start = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let valid_start = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !valid_start || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!(
             "label name {key:?} is not valid: use letters, digits and _ , not starting with a digit"
         ));
     }
     if key.len() > crate::alert::MAX_LABEL_KEY {
-        return Err(format!("label name {key:?} is longer than {} characters", crate::alert::MAX_LABEL_KEY));
+        return Err(format!(
+            "label name {key:?} is longer than {} characters",
+            crate::alert::MAX_LABEL_KEY
+        ));
     }
     Ok(())
 }
 
 fn parse(text: &str) -> Result<Rules, RulesError> {
     let mut problems = Vec::new();
+    // serde would read an array into the document's fields by position.
+    if !text.trim_start().starts_with('{') {
+        problems.push(RuleProblem {
+            index: None,
+            name: None,
+            key: String::new(),
+            message: "a rules document is a JSON object: {\"labels\": {...}, \"rules\": [...]}"
+                .to_owned(),
+        });
+        return Err(RulesError { problems });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let document: RawDocument = match serde_path_to_error::deserialize(&mut de) {
         Ok(document) => document,
@@ -306,7 +326,9 @@ fn rule_name(raw: &RawValue) -> Option<String> {
     struct Named {
         name: Option<String>,
     }
-    serde_json::from_str::<Named>(raw.get()).ok().and_then(|n| n.name)
+    serde_json::from_str::<Named>(raw.get())
+        .ok()
+        .and_then(|n| n.name)
 }
 
 fn parse_rule(raw: &RawValue) -> Result<Rule, Vec<RuleProblem>> {
@@ -316,17 +338,25 @@ fn parse_rule(raw: &RawValue) -> Result<Rule, Vec<RuleProblem>> {
         key: key.to_owned(),
         message,
     };
-    let rule: RawRule = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
-        .map_err(|e| {
-            // The path ends at the offending key, unknown keys included.
-            let path = e.path().to_string();
-            let key = if path == "." { "(rule)".to_owned() } else { path };
-            vec![problem(&key, strip_position(&e.inner().to_string()))]
-        })?;
+    let rule: RawRule =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+            .map_err(|e| {
+                // The path ends at the offending key, unknown keys included.
+                let path = e.path().to_string();
+                let key = if path == "." {
+                    "(rule)".to_owned()
+                } else {
+                    path
+                };
+                vec![problem(&key, strip_position(&e.inner().to_string()))]
+            })?;
 
     let mut problems = Vec::new();
     if rule.name.trim().is_empty() {
-        problems.push(problem("name", "is empty: every rule needs a name".to_owned()));
+        problems.push(problem(
+            "name",
+            "is empty: every rule needs a name".to_owned(),
+        ));
     }
     let action = match rule.severity.as_deref() {
         None => Action::Builtin,
@@ -345,7 +375,10 @@ fn parse_rule(raw: &RawValue) -> Result<Rule, Vec<RuleProblem>> {
     let mut globs = |key: &str, patterns: Option<Patterns>| -> Option<Vec<Glob>> {
         let patterns = patterns?.0;
         if patterns.is_empty() {
-            problems.push(problem(key, "is an empty list, which matches nothing".to_owned()));
+            problems.push(problem(
+                key,
+                "is an empty list, which matches nothing".to_owned(),
+            ));
             return None;
         }
         let mut compiled = Vec::with_capacity(patterns.len());
