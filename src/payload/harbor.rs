@@ -12,7 +12,8 @@ use crate::event::{
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde::de::IgnoredAny;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -195,8 +196,9 @@ struct Resource {
     digest: Option<String>,
     tag: Option<String>,
     resource_url: Option<String>,
-    scan_overview: Option<Map<String, Value>>,
-    sbom_overview: Option<Value>,
+    /// Kept raw: only the report that counts is deserialised.
+    scan_overview: Option<Box<RawValue>>,
+    sbom_overview: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]
@@ -347,7 +349,7 @@ fn scan_details(
     at: &str,
 ) -> Result<Scan, PayloadError> {
     let overview = resource.and_then(|r| r.scan_overview.as_ref());
-    let has_sbom = resource.is_some_and(|r| r.sbom_overview.as_ref().is_some_and(|v| !v.is_null()));
+    let has_sbom = resource.is_some_and(|r| r.sbom_overview.is_some());
     let kind = match scan.and_then(|s| s.scan_type.as_deref()) {
         Some(t) if t.eq_ignore_ascii_case("sbom") => ScanKind::Sbom,
         Some(t) if t.eq_ignore_ascii_case("vulnerability") => ScanKind::Vulnerability,
@@ -356,7 +358,7 @@ fn scan_details(
         _ => ScanKind::Unspecified,
     };
     let report = match overview {
-        Some(map) if kind != ScanKind::Sbom => vuln_report(map, &format!("{at}.scan_overview"))?,
+        Some(raw) if kind != ScanKind::Sbom => vuln_report(raw, &format!("{at}.scan_overview"))?,
         _ => None,
     };
     Ok(Scan {
@@ -367,15 +369,14 @@ fn scan_details(
 }
 
 /// Picks the report that counts out of a MIME-keyed overview (or reads 1.9's Clair shape).
-fn vuln_report(
-    overview: &Map<String, Value>,
-    at: &str,
-) -> Result<Option<VulnReport>, PayloadError> {
+fn vuln_report(raw: &RawValue, at: &str) -> Result<Option<VulnReport>, PayloadError> {
+    let overview: BTreeMap<String, Box<RawValue>> = from_json(raw.get().as_bytes(), at)?;
+    let is_number = |v: &RawValue| v.get().starts_with(|c: char| c == '-' || c.is_ascii_digit());
     let is_clair = overview.contains_key("components")
         || overview.contains_key("image_digest")
-        || overview.get("severity").is_some_and(Value::is_number);
+        || overview.get("severity").is_some_and(|v| is_number(v));
     if is_clair {
-        let clair: ClairOverview = from_value(Value::Object(overview.clone()), at)?;
+        let clair: ClairOverview = from_json(raw.get().as_bytes(), at)?;
         return Ok(Some(clair_report(clair)));
     }
 
@@ -385,22 +386,22 @@ fn vuln_report(
             .flat_map(char::to_lowercase)
             .collect()
     };
-    let mut candidates: Vec<(usize, &String, &Value)> = overview
+    let mut candidates: Vec<(usize, &String, &RawValue)> = overview
         .iter()
-        .filter(|(_, v)| v.is_object())
+        .filter(|(_, v)| v.get().starts_with('{'))
         .map(|(mime, v)| {
             let rank = PREFERRED_REPORTS
                 .iter()
                 .position(|p| *p == normalise(mime))
                 .unwrap_or(PREFERRED_REPORTS.len());
-            (rank, mime, v)
+            (rank, mime, &**v)
         })
         .collect();
     candidates.sort_by_key(|(rank, _, _)| *rank);
 
     let mut fallback = None;
     for (rank, mime, value) in candidates {
-        let report: NativeReport = from_value(value.clone(), &format!("{at}[\"{mime}\"]"))?;
+        let report: NativeReport = from_json(value.get().as_bytes(), &format!("{at}[\"{mime}\"]"))?;
         let report = native_report(report);
         if rank < PREFERRED_REPORTS.len() || report.counts.is_some() {
             return Ok(Some(report));
@@ -461,18 +462,6 @@ fn clair_report(clair: ClairOverview) -> VulnReport {
         started_at: non_empty(clair.creation_time),
         finished_at: non_empty(clair.update_time),
     }
-}
-
-fn from_value<T: for<'de> Deserialize<'de>>(value: Value, at: &str) -> Result<T, PayloadError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            at.to_owned()
-        } else {
-            format!("{at}.{path}")
-        };
-        PayloadError::field(field, e.inner())
-    })
 }
 
 #[derive(Deserialize, Default)]
