@@ -31,7 +31,7 @@ demo: venv
 	$(BIN)/python scripts/demo.py
 
 # Everything CI checks, in order of speed.
-test: venv lint-rust unit e2e lint-template
+test: venv lint-rust unit e2e lint-template audit
 
 lint-rust:
 	cargo fmt --check
@@ -46,6 +46,17 @@ unit:
 e2e: venv
 	cargo build --quiet --bins
 	$(call nextest,--test 'e2e_*')
+
+# Known vulnerabilities in Cargo.lock. Offline, the RustSec snapshot beside the checkout is used
+# when there is one (an optional aid); elsewhere cargo-audit fetches its own database.
+ADVISORY_DB := $(wildcard ../shared/advisory-db)
+audit:
+	command -v cargo-audit >/dev/null || cargo install --locked --quiet cargo-audit
+	if [ -n "$(ADVISORY_DB)" ]; then \
+	  cargo audit --db $(ADVISORY_DB) --no-fetch; \
+	else \
+	  cargo audit; \
+	fi
 
 bench:
 	cargo bench --bench convert

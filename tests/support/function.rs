@@ -1,0 +1,466 @@
+//! The function under test, running as built, behind its local Function URL.
+//!
+//! # Mechanism: `cargo lambda watch --only-lambda-apis` + the test-built binary
+//!
+//! Each [`Function`] starts its own Lambda emulator,
+//! `cargo-lambda lambda watch --only-lambda-apis --ignore-changes -A 127.0.0.1 -P <free port>`,
+//! and then spawns the binary Cargo built for this test run (`CARGO_BIN_EXE_harbor-flashduty`)
+//! itself, with `AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:<port>/.rt/harbor-flashduty`,
+//! `AWS_LAMBDA_FUNCTION_NAME=harbor-flashduty` and a cleared environment plus exactly the
+//! variables the test asks for. Requests then go to
+//! `http://127.0.0.1:<port>/lambda-url/harbor-flashduty/`, where the emulator turns them into
+//! Function URL (API Gateway v2, payload 2.0) events, as `cargo lambda watch` does for `make demo`.
+//!
+//! Why not plain `cargo lambda watch` (which runs `cargo run --bin harbor-flashduty` on the
+//! first request)? Measured on a throwaway lambda_http crate:
+//! * `cargo run` does not run the binary the tests were built against: a test build unifies the
+//!   dev-dependencies' features (tokio `full`, ...) into the package, a plain build does not, so
+//!   `cargo run` relinks `target/debug/harbor-flashduty` (its checksum flips between the two
+//!   builds), under the feet of tests running in parallel, and it takes Cargo's build lock,
+//!   which concurrent builds hold for minutes. It also rebuilds on every source change.
+//! * First request with everything already built: ~0.27 s; with the own-binary mechanism the
+//!   whole start (emulator listening + function answering) takes 50-120 ms, also with two
+//!   instances started at the same time.
+//!
+//! Findings that shape the code:
+//! * In `--only-lambda-apis` mode the emulator's default function is `_`
+//!   (`AWS_LAMBDA_RUNTIME_API=.../.rt`). The runtime API path names the function:
+//!   `.../.rt/harbor-flashduty` plus `AWS_LAMBDA_FUNCTION_NAME=harbor-flashduty` serves
+//!   `/lambda-url/harbor-flashduty/` (what plain `watch` sets for its child, read from
+//!   `/proc/<pid>/environ`).
+//! * Before the function polls the runtime API, requests to its URL are queued (the client just
+//!   waits); once it polls they are answered. So readiness = any HTTP answer to a `GET` (our
+//!   function answers `405`), polled with a short timeout while checking that the binary is alive.
+//! * The emulator runs `cargo metadata` on a manifest and scans its working directory: started
+//!   from `/` it took 7-25 s to listen, from a small directory ~50-100 ms. It is started in a
+//!   per-test scratch directory holding a stub manifest, so it touches nothing of the project.
+//! * It is spawned as `cargo-lambda` (not `cargo lambda`, which would leave `cargo-lambda` as a
+//!   grandchild) in its own process group; both processes are killed by group on drop.
+//! * Bodies of 1.1 and 2.1 MB pass through the emulator unchanged (the 413 test needs that).
+//!
+//! `HARBOR_FLASHDUTY_E2E_BIN=<path>` runs another build of the function (e.g. a release build)
+//! through the same tests.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::fixtures::harbor_request;
+use super::process::{ChildGuard, ScratchDir, free_port, require_tool, wait_until_listening};
+
+/// The function name of the Lambda binary and of its local Function URL (SPEC §2).
+pub const FUNCTION_NAME: &str = "harbor-flashduty";
+/// Overrides the binary under test.
+pub const BIN_OVERRIDE_VAR: &str = "HARBOR_FLASHDUTY_E2E_BIN";
+
+const EMULATOR_TIMEOUT: Duration = Duration::from_secs(20);
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const PORT_ATTEMPTS: usize = 3;
+/// Far above the function's 2.5 s budget, so a slow answer is measured, not cut off.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running function. Dropping it kills the function and the emulator.
+pub struct Function {
+    port: u16,
+    http: reqwest::Client,
+    function: ChildGuard,
+    emulator: ChildGuard,
+    scratch: ScratchDir,
+}
+
+impl Function {
+    /// Starts the emulator and the function with `env` (on top of the fixed Lambda and AWS
+    /// variables below) and returns once the function answers on its URL.
+    ///
+    /// Always set: `AWS_REGION=us-east-1`, `AWS_ACCESS_KEY_ID=test`, `AWS_SECRET_ACCESS_KEY=test`,
+    /// `AWS_EC2_METADATA_DISABLED=true`, `RUST_LOG=info`; `env` may override them. Nothing else
+    /// of the test's own environment reaches the function (no stray `SSM_PREFIX` or profile).
+    pub async fn start(env: &[(&str, &str)]) -> Function {
+        let cargo_lambda = require_tool("cargo-lambda");
+        let binary = function_binary();
+        let scratch = ScratchDir::new("function");
+        write_stub_manifest(scratch.path());
+        let mut failures = Vec::new();
+        for attempt in 1..=PORT_ATTEMPTS {
+            let port = free_port();
+            let mut emulator = spawn_emulator(&cargo_lambda, port, scratch.path(), attempt);
+            if let Err(why) = wait_until_listening(port, EMULATOR_TIMEOUT, &mut emulator).await {
+                failures.push(format!("{why}\n{}", emulator.output()));
+                continue;
+            }
+            let function = spawn_function(&binary, port, env, scratch.path());
+            let http = reqwest::Client::builder()
+                .no_proxy()
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .expect("building an HTTP client");
+            let mut started = Function {
+                port,
+                http,
+                function,
+                emulator,
+                scratch,
+            };
+            started.wait_until_answering().await;
+            return started;
+        }
+        panic!(
+            "the Lambda emulator (cargo-lambda watch) did not start after {PORT_ATTEMPTS} attempts:\n{}",
+            failures.join("\n---\n")
+        );
+    }
+
+    /// `http://127.0.0.1:<port>/lambda-url/harbor-flashduty/`: what is pasted into Harbor.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/lambda-url/{FUNCTION_NAME}/", self.port)
+    }
+
+    /// The emulator's port, for `cargo lambda invoke --invoke-port`.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Everything the function printed so far (stdout and stderr).
+    pub fn logs(&self) -> String {
+        self.function.output()
+    }
+
+    /// What the emulator printed (not the function's output).
+    pub fn emulator_logs(&self) -> String {
+        self.emulator.output()
+    }
+
+    /// `POST` to the Function URL with exactly these headers.
+    pub async fn post(&self, body: impl Into<Vec<u8>>, headers: &[(&str, &str)]) -> Reply {
+        self.send("POST", None, body.into(), owned(headers)).await
+    }
+
+    /// `POST` to the Function URL with a query string (`token=...`).
+    pub async fn post_with_query(
+        &self,
+        query: &str,
+        body: impl Into<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        self.send("POST", Some(query), body.into(), owned(headers))
+            .await
+    }
+
+    /// `POST`s a fixture the way Harbor does: its content type, Go's user agent, and the
+    /// `Authorization` value when given.
+    pub async fn post_fixture(&self, rel: &str, authorization: Option<&str>) -> Reply {
+        let (body, headers) = harbor_request(rel, authorization);
+        self.send("POST", None, body, headers).await
+    }
+
+    /// Any request to the Function URL.
+    pub async fn send(
+        &self,
+        method: &str,
+        query: Option<&str>,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+    ) -> Reply {
+        let url = match query {
+            Some(query) => format!("{}?{query}", self.url()),
+            None => self.url(),
+        };
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.http.request(method.clone(), &url).body(body);
+        for (name, value) in &headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let sent_at = Instant::now();
+        let response = request.send().await.unwrap_or_else(|e| {
+            panic!(
+                "{method} {url} got no HTTP answer: {e}\nfunction logs:\n{}",
+                self.logs()
+            )
+        });
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into(),
+                )
+            })
+            .collect();
+        let bytes = response.bytes().await.unwrap_or_else(|e| {
+            panic!(
+                "reading the answer to {method} {url}: {e}\nfunction logs:\n{}",
+                self.logs()
+            )
+        });
+        let answered_at = Instant::now();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            raw,
+            elapsed: answered_at - sent_at,
+            sent_at,
+            answered_at,
+        }
+    }
+
+    /// Invokes the function with a raw Lambda event through
+    /// `cargo lambda invoke harbor-flashduty --data-file <event>` and returns what it answered
+    /// (for a Function URL event: `{statusCode, headers, body, isBase64Encoded, ...}`).
+    pub async fn invoke(&self, event: &Value) -> Value {
+        let cargo_lambda = require_tool("cargo-lambda");
+        let event_file = self
+            .scratch
+            .path()
+            .join(format!("event-{}.json", super::process::random_hex(4)));
+        std::fs::write(
+            &event_file,
+            serde_json::to_vec_pretty(event).expect("event JSON"),
+        )
+        .expect("writing the invoke event file");
+        let mut command = tokio::process::Command::new(cargo_lambda);
+        command
+            .args(["lambda", "invoke", FUNCTION_NAME])
+            .args(["--invoke-address", "127.0.0.1"])
+            .args(["--invoke-port", &self.port.to_string()])
+            .arg("--data-file")
+            .arg(&event_file)
+            .args(["--output-format", "json"])
+            .current_dir(self.scratch.path())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+            .await
+            .expect("cargo lambda invoke did not finish within 60 s")
+            .expect("running cargo lambda invoke");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "cargo lambda invoke failed ({}):\nstdout: {stdout}\nstderr: {}\nfunction logs:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr),
+            self.logs()
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("cargo lambda invoke printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Polls the URL with `GET` until the function answers anything; fails when it exits.
+    async fn wait_until_answering(&mut self) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let probe = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(1))
+            .build()
+            .expect("building an HTTP client");
+        loop {
+            if probe.get(self.url()).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if let Some(status) = self.function.exited() {
+                panic!(
+                    "the function exited ({status}) before answering on {}\nfunction logs:\n{}\nemulator logs:\n{}",
+                    self.url(),
+                    self.logs(),
+                    self.emulator_logs()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the function did not answer on {} within {READY_TIMEOUT:?}\nfunction logs:\n{}\nemulator logs:\n{}",
+                self.url(),
+                self.logs(),
+                self.emulator_logs()
+            );
+        }
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        self.function.kill();
+        self.emulator.kill();
+        if std::thread::panicking() {
+            let logs = self.logs();
+            let tail: Vec<&str> = logs.lines().rev().take(80).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            eprintln!(
+                "e2e: last lines the function printed ({}):\n{}",
+                self.function.log_path().display(),
+                tail.join("\n")
+            );
+        }
+    }
+}
+
+/// The function's answer as the test (Harbor) sees it.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Header names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON; `Null` when it is not JSON (see `raw`).
+    pub body: Value,
+    pub raw: String,
+    pub elapsed: Duration,
+    pub sent_at: Instant,
+    pub answered_at: Instant,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Fails unless the status is `status`; the message shows the whole answer.
+    pub fn expect_status(&self, status: u16, context: &str) -> &Reply {
+        assert_eq!(
+            self.status, status,
+            "{context}: expected HTTP {status}, got {} after {:?}; body: {}",
+            self.status, self.elapsed, self.raw
+        );
+        self
+    }
+
+    /// Fails unless the answer is JSON with `Content-Type: application/json` (SPEC §4).
+    pub fn expect_json(&self, context: &str) -> &Reply {
+        let content_type = self.header("content-type").unwrap_or_default();
+        assert!(
+            content_type
+                .split(';')
+                .next()
+                .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json")),
+            "{context}: Content-Type must be application/json, got {content_type:?} (HTTP {}, body {})",
+            self.status,
+            self.raw
+        );
+        assert!(
+            !self.body.is_null(),
+            "{context}: the body is not JSON: {:?}",
+            self.raw
+        );
+        self
+    }
+
+    /// The `error` sentence of an error answer.
+    pub fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or_else(|| {
+            panic!(
+                "expected an error answer {{\"error\": \"...\"}}, got HTTP {}: {}",
+                self.status, self.raw
+            )
+        })
+    }
+
+    /// `alerts` of a success answer.
+    pub fn alerts(&self) -> &Vec<Value> {
+        self.body["alerts"].as_array().unwrap_or_else(|| {
+            panic!(
+                "expected a success answer with `alerts`, got HTTP {}: {}",
+                self.status, self.raw
+            )
+        })
+    }
+
+    /// `dropped` of a success answer.
+    pub fn dropped(&self) -> &Vec<Value> {
+        self.body["dropped"].as_array().unwrap_or_else(|| {
+            panic!(
+                "expected a success answer with `dropped`, got HTTP {}: {}",
+                self.status, self.raw
+            )
+        })
+    }
+
+    /// The only alert of a success answer.
+    pub fn single_alert(&self) -> &Value {
+        let alerts = self.alerts();
+        assert_eq!(
+            alerts.len(),
+            1,
+            "expected exactly one alert, got: {}",
+            self.raw
+        );
+        &alerts[0]
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// The binary under test: `HARBOR_FLASHDUTY_E2E_BIN` or the one Cargo built for this test.
+fn function_binary() -> PathBuf {
+    let binary = std::env::var_os(BIN_OVERRIDE_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_harbor-flashduty")));
+    assert!(
+        binary.is_file(),
+        "the function binary {} does not exist (build it with `cargo build --bins`)",
+        binary.display()
+    );
+    binary
+}
+
+/// The emulator needs a Cargo manifest to run `cargo metadata` on; a stub one keeps it away from
+/// the project's lock files and target directory.
+fn write_stub_manifest(dir: &Path) {
+    let manifest = format!(
+        "[package]\nname = \"{FUNCTION_NAME}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [[bin]]\nname = \"{FUNCTION_NAME}\"\npath = \"main.rs\"\n\n[workspace]\n"
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).expect("writing the stub manifest");
+    std::fs::write(dir.join("main.rs"), "fn main() {}\n").expect("writing the stub main.rs");
+}
+
+fn spawn_emulator(cargo_lambda: &Path, port: u16, dir: &Path, attempt: usize) -> ChildGuard {
+    let mut command = Command::new(cargo_lambda);
+    command
+        .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
+        .args(["-A", "127.0.0.1", "-P", &port.to_string()])
+        .current_dir(dir);
+    let log = dir.join(format!("emulator-{attempt}.log"));
+    ChildGuard::spawn("cargo-lambda watch", command, &log)
+}
+
+fn spawn_function(binary: &Path, port: u16, env: &[(&str, &str)], dir: &Path) -> ChildGuard {
+    let runtime_api = format!("http://127.0.0.1:{port}/.rt/{FUNCTION_NAME}");
+    // Empty AWS config and credentials files: nothing from ~/.aws reaches the function, and the
+    // SDK does not warn about missing files.
+    let no_aws_files = dir.join("empty-aws-config");
+    std::fs::write(&no_aws_files, "").expect("writing an empty AWS config file");
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", &no_aws_files)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &no_aws_files)
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", "info")
+        .env("RUST_BACKTRACE", "1")
+        .envs(env.iter().copied())
+        .current_dir(dir);
+    ChildGuard::spawn("harbor-flashduty", command, &dir.join("function.log"))
+}
+
+fn owned(headers: &[(&str, &str)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect()
+}

@@ -1,0 +1,31 @@
+//! End-to-end test harness shared by `tests/e2e_*.rs`.
+//!
+//! The end-to-end tests run the real, built `harbor-flashduty` binary under the Lambda runtime
+//! emulator of `cargo lambda watch`, in front of an in-process Flashduty stand-in and (for the
+//! SSM tests) a `moto_server` acting as SSM Parameter Store. Every test starts its own servers on
+//! free loopback ports and every child process is killed by a `Drop` guard, also when the test
+//! panics, because `cargo nextest` runs the tests as parallel processes.
+//!
+//! * [`flashduty`]: the Flashduty stand-in (validates like the real endpoint, records, can fail).
+//! * [`function`]: the function under test behind its local Function URL.
+//! * [`moto`]: a local SSM server and a client to put parameters into it.
+//! * [`process`]: child-process guards, tool lookup, free ports, scratch directories.
+//! * [`fixtures`]: Harbor / MSR 3 payload fixtures and the secrets a test uses.
+
+#![allow(dead_code)]
+
+pub mod fixtures;
+pub mod flashduty;
+pub mod function;
+pub mod moto;
+pub mod process;
+
+// Not every test file uses every re-export.
+#[allow(unused_imports)]
+pub use fixtures::Secrets;
+#[allow(unused_imports)]
+pub use flashduty::{Behaviour, FlashdutyStandIn};
+#[allow(unused_imports)]
+pub use function::{Function, Reply};
+#[allow(unused_imports)]
+pub use moto::Moto;
