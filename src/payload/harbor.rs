@@ -11,9 +11,9 @@ use crate::event::{
     ScanKind, ScanSeverity, VulnCounts, VulnReport, host_of_url, is_digest,
 };
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde::de::IgnoredAny;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -371,7 +371,10 @@ fn scan_details(
 /// Picks the report that counts out of a MIME-keyed overview (or reads 1.9's Clair shape).
 fn vuln_report(raw: &RawValue, at: &str) -> Result<Option<VulnReport>, PayloadError> {
     let overview: BTreeMap<String, Box<RawValue>> = from_json(raw.get().as_bytes(), at)?;
-    let is_number = |v: &RawValue| v.get().starts_with(|c: char| c == '-' || c.is_ascii_digit());
+    let is_number = |v: &RawValue| {
+        v.get()
+            .starts_with(|c: char| c == '-' || c.is_ascii_digit())
+    };
     let is_clair = overview.contains_key("components")
         || overview.contains_key("image_digest")
         || overview.get("severity").is_some_and(|v| is_number(v));

@@ -146,6 +146,10 @@ pub(crate) fn from_json<'de, T: Deserialize<'de>>(
     json: &'de [u8],
     at: &str,
 ) -> Result<T, PayloadError> {
+    // Fast path: plain serde_json. Only a failure pays for path tracking, to name the field.
+    if let Ok(value) = serde_json::from_slice(json) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = join_path(at, &e.path().to_string());
