@@ -49,7 +49,7 @@ const EXAMPLE_RULES: &str = r#"{
 
 fn convert_to_json(body: &[u8], rules: &Rules) -> Vec<u8> {
     let converted = convert(body, None, rules).expect("samples convert");
-    serde_json::to_vec(&Report::dry_run(&converted)).expect("report serialises")
+    serde_json::to_vec(&Report::dry_run(converted)).expect("report serialises")
 }
 
 fn bench(c: &mut Criterion) {

@@ -79,18 +79,18 @@ pub struct Dropped {
 
 impl Report {
     /// The report of a dry run: every alert that would be sent.
-    pub fn dry_run(converted: &[Converted]) -> Self {
+    pub fn dry_run(converted: Vec<Converted>) -> Self {
         let mut report = Self {
             dry_run: true,
             ..Self::default()
         };
         for item in converted {
-            match &item.action {
+            match item.action {
                 Action::Send(alert) => report.alerts.push(ReportedAlert {
-                    alert: alert.clone(),
+                    alert,
                     flashduty_request_id: None,
                 }),
-                Action::Drop { by } => report.push_dropped(&item.event, by),
+                Action::Drop { by } => report.push_dropped(&item.event, &by),
             }
         }
         report

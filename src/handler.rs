@@ -137,21 +137,21 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                 for item in &converted {
                     log_event(item, "dry_run", None, None, None);
                 }
-                return Ok(Report::dry_run(&converted));
+                return Ok(Report::dry_run(converted));
             }
         };
         let deadline = started + self.budget;
         let mut report = Report::default();
         let mut failure = None;
-        for item in &converted {
+        for item in converted {
             match &item.action {
                 Action::Drop { by } => {
-                    log_event(item, "dropped", None, None, None);
+                    log_event(&item, "dropped", None, None, None);
                     metrics::emit(item.event.kind.as_str(), Outcome::Dropped, None);
                     report.push_dropped(&item.event, by);
                 }
                 Action::Send(_) if failure.is_some() => {
-                    log_event(item, "not_sent", None, None, None)
+                    log_event(&item, "not_sent", None, None, None)
                 }
                 Action::Send(alert) => {
                     let sent_at = Instant::now();
@@ -160,7 +160,7 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                     match result {
                         Ok(accepted) => {
                             log_event(
-                                item,
+                                &item,
                                 "forwarded",
                                 accepted.request_id.as_deref(),
                                 Some(latency),
@@ -171,14 +171,16 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                                 Outcome::Forwarded,
                                 Some(latency),
                             );
-                            report.alerts.push(ReportedAlert {
-                                alert: alert.clone(),
-                                flashduty_request_id: accepted.request_id,
-                            });
+                            if let Action::Send(alert) = item.action {
+                                report.alerts.push(ReportedAlert {
+                                    alert,
+                                    flashduty_request_id: accepted.request_id,
+                                });
+                            }
                         }
                         Err(error) => {
                             log_event(
-                                item,
+                                &item,
                                 "failed",
                                 error.request_id(),
                                 Some(latency),

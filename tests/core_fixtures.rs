@@ -728,7 +728,7 @@ fn problems(fx: &Fx, part: Part) -> Vec<String> {
             c.event.kind.as_str()
         ));
     }
-    let report = serde_json::to_value(Report::dry_run(&converted)).unwrap();
+    let report = serde_json::to_value(Report::dry_run(converted.clone())).unwrap();
     match (&fx.outcome, &c.action) {
         (Dropped, Action::Drop { by }) => {
             if by != "default" {
@@ -1035,7 +1035,7 @@ fn one_event_per_payload_and_the_dry_run_report_shape() {
         &read_fixture("harbor/default_PUSH_ARTIFACT.json"),
         &builtin(),
     );
-    let report = serde_json::to_value(Report::dry_run(&converted)).unwrap();
+    let report = serde_json::to_value(Report::dry_run(converted.clone())).unwrap();
     assert_eq!(report["dry_run"], json!(true));
     assert_eq!(report["dropped"], json!([]));
     let alert = &report["alerts"][0];

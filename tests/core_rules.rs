@@ -511,7 +511,7 @@ fn a_drop_rule_names_itself_and_the_built_in_drop_is_default() {
         r#"{"rules": [{"name": "quiet pushes", "when": {"event": "PUSH_ARTIFACT"}, "severity": "drop"}]}"#,
     );
     let converted = convert_value(&fixture("harbor/default_PUSH_ARTIFACT.json"), &r);
-    let report = serde_json::to_value(Report::dry_run(&converted)).unwrap();
+    let report = serde_json::to_value(Report::dry_run(converted.clone())).unwrap();
     assert_eq!(
         report["dropped"],
         json!([{"event_type": "PUSH_ARTIFACT", "rule": "quiet pushes"}])
@@ -519,7 +519,7 @@ fn a_drop_rule_names_itself_and_the_built_in_drop_is_default() {
     assert_eq!(report["alerts"], json!([]));
 
     let converted = convert_value(&fixture("harbor/default_PULL_ARTIFACT.json"), &r);
-    let report = serde_json::to_value(Report::dry_run(&converted)).unwrap();
+    let report = serde_json::to_value(Report::dry_run(converted.clone())).unwrap();
     assert_eq!(
         report["dropped"],
         json!([{"event_type": "PULL_ARTIFACT", "rule": "default"}])

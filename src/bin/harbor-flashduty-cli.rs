@@ -159,7 +159,7 @@ fn run_convert(args: ConvertArgs) -> Result<ExitCode, Failure> {
 /// What the function would answer in a dry run: the report, or the 400 error text.
 fn convert_one(body: &[u8], rules: &Rules) -> Result<Report, String> {
     convert(body, None, rules)
-        .map(|converted| Report::dry_run(&converted))
+        .map(Report::dry_run)
         .map_err(|e| e.to_string())
 }
 

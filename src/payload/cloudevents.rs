@@ -2,9 +2,8 @@
 //! attributes are `ce-*` headers and the body is the data). `data` is Harbor's `event_data`.
 
 use super::harbor::{self, Context};
-use super::{PayloadError, from_json, non_empty};
+use super::{Envelope, PayloadError, field, non_empty, required};
 use crate::event::{Event, EventType, Format};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,35 +36,21 @@ impl CloudEventAttributes {
     }
 }
 
-#[derive(Deserialize)]
-struct StructuredEvent<'a> {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    time: Option<String>,
-    #[serde(default)]
-    operator: Option<String>,
-    #[serde(default, borrow)]
-    data: Option<&'a RawValue>,
-}
-
-pub(super) fn parse_structured(body: &[u8]) -> Result<Event, PayloadError> {
-    let event: StructuredEvent = from_json(body, ".")?;
+pub(super) fn parse_structured(envelope: &Envelope<'_>) -> Result<Event, PayloadError> {
     build(
-        event.kind,
-        event.source,
-        event.time,
-        event.operator,
-        event.data,
+        required(envelope.kind, "type")?,
+        field(envelope.source, "source")?,
+        field(envelope.time, "time")?,
+        field(envelope.operator, "operator")?,
+        envelope.data,
         "data",
         "time",
     )
 }
 
+/// Binary mode: the attributes came as headers, `data` (if any) is the whole body.
 pub(super) fn parse_binary(
-    body: &[u8],
+    data: Option<&RawValue>,
     attributes: &CloudEventAttributes,
 ) -> Result<Event, PayloadError> {
     if attributes.kind.is_empty() {
@@ -74,11 +59,6 @@ pub(super) fn parse_binary(
             "is missing: binary-mode CloudEvents need a type",
         ));
     }
-    let data = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        Some(from_json::<&RawValue>(body, "data")?)
-    };
     build(
         attributes.kind.clone(),
         attributes.source.clone(),
@@ -145,7 +125,7 @@ mod tests {
     #[test]
     fn bad_time_names_the_attribute() {
         let body = br#"{"specversion":"1.0","type":"harbor.artifact.pushed","time":"yesterday","data":{}}"#;
-        let err = parse_structured(body).unwrap_err().to_string();
+        let err = crate::payload::parse(body, None).unwrap_err().to_string();
         assert!(err.starts_with("`time` is not an RFC 3339 time"), "{err}");
     }
 }

@@ -3,18 +3,11 @@
 //! `events` is one event.
 
 use super::harbor::digest_of_json;
-use super::{PayloadError, from_json, non_empty};
+use super::{Envelope, PayloadError, from_json, non_empty, required};
 use crate::event::{Details, Event, EventType, Format, Registry, is_digest};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
-
-#[derive(Deserialize)]
-struct DocsEnvelope<'a> {
-    event_type: String,
-    #[serde(borrow)]
-    events: Vec<&'a RawValue>,
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -27,20 +20,20 @@ struct DocsEvent {
     image_id: Option<String>,
 }
 
-pub(super) fn parse(body: &[u8]) -> Result<Vec<Event>, PayloadError> {
-    let envelope: DocsEnvelope = from_json(body, ".")?;
-    if envelope.events.is_empty() {
+pub(super) fn parse(envelope: &Envelope<'_>) -> Result<Vec<Event>, PayloadError> {
+    let event_type: String = required(envelope.event_type, "event_type")?;
+    let events: Vec<&RawValue> = required(envelope.events, "events")?;
+    if events.is_empty() {
         return Err(PayloadError::field(
             "events",
             "is empty: there is no event to convert",
         ));
     }
-    let kind = EventType::from_default_name(&envelope.event_type);
-    envelope
-        .events
+    let kind = EventType::from_default_name(&event_type);
+    events
         .into_iter()
         .enumerate()
-        .map(|(i, raw)| event(kind.clone(), &envelope.event_type, raw, i))
+        .map(|(i, raw)| event(kind.clone(), &event_type, raw, i))
         .collect()
 }
 

@@ -5,7 +5,7 @@
 //! Every field is optional: Harbor omits empty ones, sends `null` arrays, and changed the shape
 //! across versions (see the fixtures' README).
 
-use super::{PayloadError, from_json, non_empty};
+use super::{Envelope, PayloadError, field, from_json, non_empty, required};
 use crate::event::{
     Details, Event, EventType, Format, Registry, Replication, ReplicationEnd, Retention, Scan,
     ScanKind, ScanSeverity, VulnCounts, VulnReport, host_of_url, is_digest,
@@ -18,42 +18,27 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-#[derive(Deserialize)]
-struct DefaultEnvelope<'a> {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    occur_at: Option<i64>,
-    #[serde(default)]
-    operator: Option<String>,
-    #[serde(default, borrow)]
-    event_data: Option<&'a RawValue>,
-}
-
-pub(super) fn parse_default(body: &[u8]) -> Result<Event, PayloadError> {
-    let envelope: DefaultEnvelope = from_json(body, ".")?;
-    let occurred_at = envelope
-        .occur_at
+pub(super) fn parse_default(envelope: &Envelope<'_>) -> Result<Event, PayloadError> {
+    let kind: String = required(envelope.kind, "type")?;
+    let occur_at: Option<i64> = field(envelope.occur_at, "occur_at")?;
+    let operator: Option<String> = field(envelope.operator, "operator")?;
+    let occurred_at = occur_at
         .map(|secs| {
             OffsetDateTime::from_unix_timestamp(secs).map_err(|_| {
                 PayloadError::field("occur_at", format!("{secs} is not a Unix time in seconds"))
             })
         })
         .transpose()?;
-    let is_legacy = envelope
-        .kind
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase());
+    let is_legacy = kind.chars().next().is_some_and(|c| c.is_ascii_lowercase());
     let context = Context {
-        wire_type: envelope.kind,
+        wire_type: kind,
         format: if is_legacy {
             Format::Legacy
         } else {
             Format::Default
         },
         occurred_at,
-        operator: non_empty(envelope.operator),
+        operator: non_empty(operator),
         portal_project_id: None,
     };
     let kind = EventType::from_default_name(&context.wire_type);

@@ -15,6 +15,7 @@ pub use cloudevents::CloudEventAttributes;
 use crate::event::Event;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 use std::fmt;
 
 /// Why a body is not a payload we can convert. The message says what is wrong and where.
@@ -61,64 +62,84 @@ pub fn parse(
     binary_ce: Option<&CloudEventAttributes>,
 ) -> Result<Vec<Event>, PayloadError> {
     if let Some(attributes) = binary_ce
-        && !has_top_level_key(body, "specversion")?
+        && body.iter().all(u8::is_ascii_whitespace)
     {
-        return cloudevents::parse_binary(body, attributes).map(|event| vec![event]);
+        return cloudevents::parse_binary(None, attributes).map(|event| vec![event]);
     }
-    let probe = probe(body)?;
-    if probe.blocks.is_some() {
+    ensure_object(body)?;
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| json_error(&e, body, "."))?;
+    if envelope.blocks.is_some() {
         return Err(PayloadError::Slack);
     }
-    if probe.specversion.is_some() {
-        return cloudevents::parse_structured(body).map(|event| vec![event]);
+    if let Some(attributes) = binary_ce
+        && envelope.specversion.is_none()
+    {
+        let data = from_json(body, "data")?;
+        return cloudevents::parse_binary(Some(data), attributes).map(|event| vec![event]);
     }
-    if probe.contents.is_some() && probe.kind.is_some() {
-        return msr3::parse(body).map(|event| vec![event]);
+    if envelope.specversion.is_some() {
+        return cloudevents::parse_structured(&envelope).map(|event| vec![event]);
     }
-    if probe.event_type.is_some() && probe.events.is_some() {
-        return docs::parse(body);
+    if envelope.contents.is_some() && envelope.kind.is_some() {
+        return msr3::parse(&envelope).map(|event| vec![event]);
     }
-    if probe.kind.is_some() && (probe.event_data.is_some() || probe.occur_at.is_some()) {
-        return harbor::parse_default(body).map(|event| vec![event]);
+    if envelope.event_type.is_some() && envelope.events.is_some() {
+        return docs::parse(&envelope);
+    }
+    if envelope.kind.is_some() && (envelope.event_data.is_some() || envelope.occur_at.is_some()) {
+        return harbor::parse_default(&envelope).map(|event| vec![event]);
     }
     Err(PayloadError::Unrecognised)
 }
 
-/// The top-level keys that tell the formats apart; values are skipped, not parsed.
+/// Every top-level key any format uses, borrowed as raw JSON: one pass over the body tells the
+/// formats apart, and each parser then reads only its own fields.
 #[derive(Deserialize)]
-struct Probe {
-    #[serde(default, rename = "type")]
-    kind: Option<IgnoredAny>,
+pub(crate) struct Envelope<'a> {
+    #[serde(default, borrow, rename = "type")]
+    pub kind: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub occur_at: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub operator: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub event_data: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub specversion: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub source: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub time: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub data: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub contents: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "createdAt")]
+    pub created_at: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub location: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub event_type: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub events: Option<&'a RawValue>,
     #[serde(default)]
-    occur_at: Option<IgnoredAny>,
-    #[serde(default)]
-    event_data: Option<IgnoredAny>,
-    #[serde(default)]
-    specversion: Option<IgnoredAny>,
-    #[serde(default)]
-    contents: Option<IgnoredAny>,
-    #[serde(default)]
-    event_type: Option<IgnoredAny>,
-    #[serde(default)]
-    events: Option<IgnoredAny>,
-    #[serde(default)]
-    blocks: Option<IgnoredAny>,
+    pub blocks: Option<IgnoredAny>,
 }
 
-fn probe(body: &[u8]) -> Result<Probe, PayloadError> {
-    ensure_object(body)?;
-    serde_json::from_slice::<Probe>(body).map_err(|e| json_error(&e, body, "."))
+/// Reads one optional top-level field of the envelope as `T`.
+pub(crate) fn field<'a, T: Deserialize<'a>>(
+    raw: Option<&'a RawValue>,
+    name: &str,
+) -> Result<Option<T>, PayloadError> {
+    raw.map(|r| from_json(r.get().as_bytes(), name)).transpose()
 }
 
-fn has_top_level_key(body: &[u8], key: &str) -> Result<bool, PayloadError> {
-    #[derive(Deserialize)]
-    struct Keys(std::collections::BTreeMap<String, IgnoredAny>);
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(false);
-    }
-    ensure_object(body)?;
-    let keys: Keys = serde_json::from_slice(body).map_err(|e| json_error(&e, body, "."))?;
-    Ok(keys.0.contains_key(key))
+/// Reads a top-level field the format cannot do without.
+pub(crate) fn required<'a, T: Deserialize<'a>>(
+    raw: Option<&'a RawValue>,
+    name: &str,
+) -> Result<T, PayloadError> {
+    field(raw, name)?.ok_or_else(|| PayloadError::field(name, "is missing"))
 }
 
 /// serde would read a JSON array into a struct field by field; a payload must be an object.

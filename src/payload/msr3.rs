@@ -3,7 +3,7 @@
 //! (critical -> Critical, major -> High, minor -> Low) so rules and labels work unchanged.
 
 use super::harbor::digest_of_json;
-use super::{PayloadError, from_json, non_empty};
+use super::{Envelope, PayloadError, field, from_json, non_empty, required};
 use crate::event::{
     Details, Event, EventType, Format, Registry, Scan, ScanKind, ScanSeverity, ScannerUpdate,
     VulnCounts, VulnReport, is_digest,
@@ -13,18 +13,6 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default, rename = "createdAt")]
-    created_at: Option<String>,
-    #[serde(borrow)]
-    contents: &'a RawValue,
-    #[serde(default)]
-    location: Option<String>,
-}
 
 /// The documented `contents` keys of every type; each is optional because the docs clip
 /// examples and some types have no schema at all.
@@ -60,17 +48,20 @@ struct ScanSummary {
     check_completed_at: Option<String>,
 }
 
-pub(super) fn parse(body: &[u8]) -> Result<Event, PayloadError> {
-    let envelope: Envelope = from_json(body, ".")?;
-    let contents: Contents = from_json(envelope.contents.get().as_bytes(), "contents")?;
-    let occurred_at = non_empty(envelope.created_at)
+pub(super) fn parse(envelope: &Envelope<'_>) -> Result<Event, PayloadError> {
+    let wire_type: String = required(envelope.kind, "type")?;
+    let raw_contents: &RawValue = required(envelope.contents, "contents")?;
+    let contents: Contents = from_json(raw_contents.get().as_bytes(), "contents")?;
+    let created_at: Option<String> = field(envelope.created_at, "createdAt")?;
+    let location: Option<String> = field(envelope.location, "location")?;
+    let occurred_at = non_empty(created_at)
         .map(|t| {
             OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| {
                 PayloadError::field("createdAt", format!("is not an RFC 3339 time ({t:?}): {e}"))
             })
         })
         .transpose()?;
-    let kind = EventType::from_msr3_name(&envelope.kind);
+    let kind = EventType::from_msr3_name(&wire_type);
 
     let summary = contents.scan_summary.as_ref();
     let project = non_empty(contents.namespace.clone())
@@ -96,13 +87,13 @@ pub(super) fn parse(body: &[u8]) -> Result<Event, PayloadError> {
         tag => (tag, non_empty(contents.digest.clone()).or(image_digest)),
     };
     let host = image.as_deref().and_then(registry_host);
-    let link = host.as_deref().map(
-        |h| match (non_empty(envelope.location), &repository, &tag) {
+    let link = host
+        .as_deref()
+        .map(|h| match (non_empty(location), &repository, &tag) {
             (Some(location), _, _) if location.starts_with('/') => format!("https://{h}{location}"),
             (_, Some(repo), Some(tag)) => format!("https://{h}/repositories/{repo}/tags/{tag}"),
             _ => format!("https://{h}"),
-        },
-    );
+        });
     let resources = match (&repository, &tag, &digest) {
         (Some(repo), Some(tag), _) => vec![format!("{repo}:{tag}")],
         (Some(repo), None, Some(digest)) => vec![format!("{repo}@{digest}")],
@@ -133,7 +124,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Event, PayloadError> {
             }),
         }),
         EventType::Other(_) => Details::Other {
-            data_digest: digest_of_json(Some(envelope.contents)),
+            data_digest: digest_of_json(Some(raw_contents)),
         },
         _ => Details::Artifact,
     };
@@ -142,7 +133,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Event, PayloadError> {
         kind,
         registry: Registry::Msr3,
         format: Format::Msr3,
-        wire_type: envelope.kind,
+        wire_type,
         occurred_at,
         operator: non_empty(contents.author),
         project,
@@ -204,7 +195,7 @@ mod tests {
     fn created_at_keeps_nanoseconds() {
         let body =
             br#"{"type":"TAG_PUSH","createdAt":"2019-05-15T19:39:40.607337713Z","contents":{}}"#;
-        let event = parse(body).unwrap();
+        let event = crate::payload::parse(body, None).unwrap().remove(0);
         assert_eq!(event.occurred_at.unwrap().nanosecond(), 607_337_713);
     }
 }
