@@ -20,6 +20,7 @@ use support::{Behaviour, FlashdutyStandIn, Function, Reply, Secrets};
 const QUOTA_EXCEEDED: &str = "harbor/default_QUOTA_EXCEED.json";
 const PULL: &str = "harbor/default_PULL_ARTIFACT.json";
 const MSR3_TAG_PUSH: &str = "msr3/msr3_TAG_PUSH.json";
+const MSR3_SCAN_CRITICAL: &str = "msr3/msr3_SCAN_COMPLETED_critical.json";
 /// Harbor waits 3 s for an answer (SPEC §4; the function's own budget is 2.5 s).
 const HARBOR_TIMEOUT: Duration = Duration::from_secs(3);
 const ONE_MIB: usize = 1024 * 1024;
@@ -1088,6 +1089,24 @@ async fn a_url_token_authenticates_senders_without_authorization() {
     assert_eq!(alert["labels"]["event_type"], "PUSH_ARTIFACT", "{alert}");
     assert_eq!(local.flashduty.accepted_count(), 1);
 
+    let reply = local
+        .function
+        .post_with_query(
+            &format!("token={token}"),
+            fixture(MSR3_SCAN_CRITICAL),
+            &json_only,
+        )
+        .await;
+    expect_success(&reply, "MSR 3 scan with ?token=<token>");
+    let alert = reply.single_alert();
+    assert_eq!(alert["event_status"], "Critical", "{alert}");
+    assert_eq!(
+        alert["labels"]["event_type"], "SCANNING_COMPLETED",
+        "{alert}"
+    );
+    assert_eq!(alert["labels"]["vuln_critical"], "3", "{alert}");
+    assert_eq!(local.flashduty.accepted_count(), 2);
+
     let wrong = format!("token=e2etoken{}", random_hex(16));
     let reply = local
         .function
@@ -1107,7 +1126,7 @@ async fn a_url_token_authenticates_senders_without_authorization() {
     expect_error(&reply, 401, "a prefix of the token");
     assert_eq!(
         local.flashduty.push_count(),
-        1,
+        2,
         "nothing sent for refused requests"
     );
 
