@@ -1,7 +1,11 @@
 //! Helpers shared by the core test suites (`core_fixtures`, `core_keys`, `core_rules`,
-//! `core_properties`). Nothing here calls into the code under test beyond the public API.
+//! `core_properties`); `expectations` is also used by `e2e_events`. Nothing here calls into the
+//! code under test beyond the public API.
 
 #![allow(dead_code)]
+
+/// The expected outcome of every fixture (also used by `e2e_events`).
+pub mod expectations;
 
 use harbor_flashduty::alert::Alert;
 use harbor_flashduty::convert::{Action, Converted, convert};
