@@ -10,12 +10,12 @@ PY_TOOLS := cargo-lambda ziglang aws-sam-cli 'moto[server]'
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv demo test check unit e2e lint-rust audit bench clean
+.PHONY: help venv demo test unit e2e lint-rust audit clean
 
 help:
 	@echo "make demo    run the function locally on every sample payload and show the alerts"
 	@echo "make test    every check and test (what CI runs)"
-	@echo "make bench   conversion benchmarks (criterion)"
+	@echo "make bench   benchmarks: conversion, cold start, latency, memory, binary size -> BENCHMARKS.md"
 	@echo "make build | deploy | config | logs | invoke EVENT=... | lint-template   (see README)"
 
 $(BIN)/.installed:
@@ -31,7 +31,7 @@ demo: venv
 	$(BIN)/python scripts/demo.py
 
 # Everything CI checks, in order of speed.
-test: venv lint-rust unit e2e lint-template audit
+test: venv lint-rust unit e2e secrets-scan lint-template build-check audit
 
 lint-rust:
 	cargo fmt --check
@@ -57,9 +57,6 @@ audit:
 	else \
 	  cargo audit; \
 	fi
-
-bench:
-	cargo bench --bench convert
 
 clean:
 	cargo clean

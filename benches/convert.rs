@@ -1,9 +1,11 @@
 //! Conversion cost per event: parse + rules + alert + JSON serialisation, over every sample.
 //!
-//! `cargo bench --bench convert`; figures go to README.md and BENCHMARKS.md.
+//! `cargo bench --bench convert`; `make bench` runs it and reads
+//! `target/criterion/convert*/*/new/estimates.json` into BENCHMARKS.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use harbor_flashduty::convert::{Report, convert};
+use harbor_flashduty::payload;
 use harbor_flashduty::rules::Rules;
 use std::hint::black_box;
 use std::path::Path;
@@ -35,17 +37,9 @@ fn samples() -> Vec<(String, Vec<u8>)> {
     samples
 }
 
-/// The rules of SPEC section 7's example, so matching is part of the cost.
-const EXAMPLE_RULES: &str = r#"{
-  "labels": {"team": "platform"},
-  "rules": [
-    {"name": "drop scanner pulls", "when": {"event": "PULL_ARTIFACT", "operator": "*Trivy*"}, "severity": "drop"},
-    {"name": "prod vulns", "when": {"event": "SCANNING_COMPLETED", "project": "prod-*", "scan_severity": "Medium"},
-     "severity": "Critical", "labels": {"owner": "security"}},
-    {"name": "sandbox is quiet", "when": {"project": ["sandbox", "tmp-*"]}, "severity": "drop"},
-    {"name": "payments team", "when": {"project": "payments"}, "labels": {"team": "payments"}}
-  ]
-}"#;
+/// The rules of SPEC section 7's example, so matching is part of the cost. Shared with
+/// `benches/lambda.rs` and the opt-level comparison in `scripts/bench.py`.
+const EXAMPLE_RULES: &str = include_str!("data/example-rules.json");
 
 fn convert_to_json(body: &[u8], rules: &Rules) -> Vec<u8> {
     let converted = convert(body, None, rules).expect("samples convert");
@@ -75,7 +69,34 @@ fn bench(c: &mut Criterion) {
         })
     });
     all.finish();
+
+    // Where the time goes for a few samples: parse alone, parse + rules + alert, everything
+    // (+ the JSON report). Differences between the rows give each stage's share.
+    let mut stages = c.benchmark_group("stages");
+    for name in STAGE_SAMPLES {
+        let Some((_, body)) = samples.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        stages.bench_function(format!("{name}/parse"), |b| {
+            b.iter(|| payload::parse(black_box(body), None).expect("samples parse"))
+        });
+        stages.bench_function(format!("{name}/convert"), |b| {
+            b.iter(|| convert(black_box(body), None, &rules).expect("samples convert"))
+        });
+        stages.bench_function(format!("{name}/convert_json"), |b| {
+            b.iter(|| convert_to_json(black_box(body), &rules))
+        });
+    }
+    stages.finish();
 }
+
+/// A push (the commonest forwarded event), a scan with findings (the one that pages) and the
+/// slowest sample (a scan with two reports).
+const STAGE_SAMPLES: [&str; 3] = [
+    "default_PUSH_ARTIFACT",
+    "default_SCANNING_COMPLETED",
+    "default_SCANNING_COMPLETED_multi_report",
+];
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

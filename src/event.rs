@@ -489,9 +489,13 @@ impl Event {
 
 /// `sha256:0123456789ab`: enough of a digest for a human to recognise it.
 pub fn short_digest(digest: &str) -> &str {
-    match digest.split_once(':') {
-        Some((algo, hex)) if hex.len() > 12 => &digest[..algo.len() + 1 + 12],
-        _ => digest,
+    // By characters: a hostile "digest" need not be ASCII.
+    match digest
+        .split_once(':')
+        .and_then(|(algo, hex)| Some((algo, hex.char_indices().nth(12)?)))
+    {
+        Some((algo, (end, _))) => &digest[..algo.len() + 1 + end],
+        None => digest,
     }
 }
 
@@ -551,6 +555,11 @@ mod tests {
         assert!(!is_digest("v2.7.1"));
         assert!(!is_digest("1.0:beta"));
         assert_eq!(short_digest(d), "sha256:279de0f30244");
+        assert_eq!(
+            short_digest("sha256:文文文文文文文文文文文文文文"),
+            "sha256:文文文文文文文文文文文文"
+        );
+        assert_eq!(short_digest("sha256:abc"), "sha256:abc");
     }
 
     #[test]

@@ -20,9 +20,22 @@ struct DocsEvent {
     image_id: Option<String>,
 }
 
+/// Harbor sends one event per request; a list is a hand-made payload. Past this, delivery could
+/// not finish within Harbor's 3 s and every retry would resend the same first alerts.
+const MAX_EVENTS: usize = 100;
+
 pub(super) fn parse(envelope: &Envelope<'_>) -> Result<Vec<Event>, PayloadError> {
     let event_type: String = required(envelope.event_type, "event_type")?;
     let events: Vec<&RawValue> = required(envelope.events, "events")?;
+    if events.len() > MAX_EVENTS {
+        return Err(PayloadError::field(
+            "events",
+            format!(
+                "holds {} events; at most {MAX_EVENTS} are accepted in one request",
+                events.len()
+            ),
+        ));
+    }
     if events.is_empty() {
         return Err(PayloadError::field(
             "events",

@@ -128,12 +128,17 @@ pub struct Secrets {
 }
 
 impl Secrets {
+    /// Fresh secrets, recorded in the test's capture (`tests/support/capture.rs`).
     pub fn random() -> Secrets {
-        Secrets {
+        let secrets = Secrets {
             auth_header: format!("Bearer e2e-auth-{}", random_hex(16)),
             integration_key: random_hex(16),
             url_token: format!("e2etoken{}", random_hex(16)),
+        };
+        for (kind, value) in secrets.needles() {
+            super::capture::secret(kind, &value);
         }
+        secrets
     }
 
     /// The strings that must never appear in a log line or a response: each secret whole, and

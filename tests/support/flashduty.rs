@@ -177,6 +177,7 @@ impl FlashdutyStandIn {
     }
 
     pub async fn start_with_key(integration_key: &str) -> FlashdutyStandIn {
+        super::capture::secret("integration key", integration_key);
         let shared = Arc::new(Shared {
             integration_key: integration_key.to_owned(),
             state: Mutex::new(ScriptState {

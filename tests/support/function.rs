@@ -40,12 +40,20 @@
 //!
 //! `HARBOR_FLASHDUTY_E2E_BIN=<path>` runs another build of the function (e.g. a release build)
 //! through the same tests.
+//!
+//! [`Function::start_scaled`] starts several instances of the function against one emulator, as
+//! Lambda scales out: the emulator hands each invocation to whichever instance polls next
+//! (checked by hand: 30 concurrent requests over 3 instances, each served some, all answered).
+//!
+//! Everything the function answers and prints is also kept for the secrets scan
+//! (`tests/support/capture.rs`), with the secret variables of its environment.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::capture;
 use super::fixtures::harbor_request;
 use super::process::{ChildGuard, ScratchDir, free_port, require_tool, wait_until_listening};
 
@@ -65,8 +73,12 @@ pub struct Function {
     port: u16,
     http: reqwest::Client,
     function: ChildGuard,
+    /// Instances beyond the first ([`Function::start_scaled`]).
+    more: Vec<ChildGuard>,
     emulator: ChildGuard,
     scratch: ScratchDir,
+    /// This test's capture directory (`tests/support/capture.rs`).
+    capture: PathBuf,
 }
 
 impl Function {
@@ -77,6 +89,18 @@ impl Function {
     /// `AWS_EC2_METADATA_DISABLED=true`, `RUST_LOG=info`; `env` may override them. Nothing else
     /// of the test's own environment reaches the function (no stray `SSM_PREFIX` or profile).
     pub async fn start(env: &[(&str, &str)]) -> Function {
+        Function::start_scaled(env, 1).await
+    }
+
+    /// Like [`Function::start`], with `instances` (at least 1) copies of the function polling
+    /// the same emulator, as Lambda runs concurrent requests on separate instances.
+    pub async fn start_scaled(env: &[(&str, &str)], instances: usize) -> Function {
+        assert!(
+            (1..=16).contains(&instances),
+            "1 to 16 instances, not {instances}"
+        );
+        let capture = capture::test_dir();
+        capture::secret_env(&capture, env);
         let cargo_lambda = require_tool("cargo-lambda");
         let binary = function_binary();
         let scratch = ScratchDir::new("function");
@@ -89,7 +113,10 @@ impl Function {
                 failures.push(format!("{why}\n{}", emulator.output()));
                 continue;
             }
-            let function = spawn_function(&binary, port, env, scratch.path());
+            let function = spawn_function(&binary, port, env, scratch.path(), 1);
+            let more = (2..=instances)
+                .map(|n| spawn_function(&binary, port, env, scratch.path(), n))
+                .collect();
             let http = reqwest::Client::builder()
                 .no_proxy()
                 .timeout(REQUEST_TIMEOUT)
@@ -99,8 +126,10 @@ impl Function {
                 port,
                 http,
                 function,
+                more,
                 emulator,
                 scratch,
+                capture,
             };
             started.wait_until_answering().await;
             return started;
@@ -121,9 +150,35 @@ impl Function {
         self.port
     }
 
-    /// Everything the function printed so far (stdout and stderr).
+    /// Everything the function printed so far (stdout and stderr); with several instances,
+    /// each instance's output in turn.
     pub fn logs(&self) -> String {
-        self.function.output()
+        let mut logs = self.function.output();
+        for instance in &self.more {
+            logs.push_str(&instance.output());
+        }
+        logs
+    }
+
+    /// How many instances serve the URL.
+    pub fn instances(&self) -> usize {
+        1 + self.more.len()
+    }
+
+    /// How many instances are still running (an instance that panics with `panic = "abort"`
+    /// is gone).
+    pub fn instances_alive(&mut self) -> usize {
+        let mut alive = usize::from(self.function.exited().is_none());
+        for instance in &mut self.more {
+            alive += usize::from(instance.exited().is_none());
+        }
+        alive
+    }
+
+    /// This test's capture directory, for answers a test receives by other means
+    /// (`capture::response`).
+    pub fn capture_dir(&self) -> &Path {
+        &self.capture
     }
 
     /// What the emulator printed (not the function's output).
@@ -179,7 +234,7 @@ impl Function {
             )
         });
         let status = response.status().as_u16();
-        let headers = response
+        let headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .map(|(n, v)| {
@@ -197,6 +252,7 @@ impl Function {
         });
         let answered_at = Instant::now();
         let raw = String::from_utf8_lossy(&bytes).into_owned();
+        capture::response(&self.capture, "url", status, &headers, &raw);
         Reply {
             status,
             headers,
@@ -237,6 +293,13 @@ impl Function {
             .expect("cargo lambda invoke did not finish within 60 s")
             .expect("running cargo lambda invoke");
         let stdout = String::from_utf8_lossy(&output.stdout);
+        capture::response(
+            &self.capture,
+            "invoke",
+            output.status.code().map_or(0, |c| c as u16),
+            &[],
+            &format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)),
+        );
         assert!(
             output.status.success(),
             "cargo lambda invoke failed ({}):\nstdout: {stdout}\nstderr: {}\nfunction logs:\n{}",
@@ -283,7 +346,22 @@ impl Function {
 impl Drop for Function {
     fn drop(&mut self) {
         self.function.kill();
+        for instance in &mut self.more {
+            instance.kill();
+        }
         self.emulator.kill();
+        capture::logs(
+            &self.capture,
+            &format!("function instance 1 on port {}", self.port),
+            &self.function.output(),
+        );
+        for (n, instance) in self.more.iter().enumerate() {
+            capture::logs(
+                &self.capture,
+                &format!("function instance {} on port {}", n + 2, self.port),
+                &instance.output(),
+            );
+        }
         if std::thread::panicking() {
             let logs = self.logs();
             let tail: Vec<&str> = logs.lines().rev().take(80).collect();
@@ -430,7 +508,13 @@ fn spawn_emulator(cargo_lambda: &Path, port: u16, dir: &Path, attempt: usize) ->
     ChildGuard::spawn("cargo-lambda watch", command, &log)
 }
 
-fn spawn_function(binary: &Path, port: u16, env: &[(&str, &str)], dir: &Path) -> ChildGuard {
+fn spawn_function(
+    binary: &Path,
+    port: u16,
+    env: &[(&str, &str)],
+    dir: &Path,
+    instance: usize,
+) -> ChildGuard {
     let runtime_api = format!("http://127.0.0.1:{port}/.rt/{FUNCTION_NAME}");
     // Empty AWS config and credentials files: nothing from ~/.aws reaches the function, and the
     // SDK does not warn about missing files.
@@ -455,7 +539,12 @@ fn spawn_function(binary: &Path, port: u16, env: &[(&str, &str)], dir: &Path) ->
         .env("RUST_BACKTRACE", "1")
         .envs(env.iter().copied())
         .current_dir(dir);
-    ChildGuard::spawn("harbor-flashduty", command, &dir.join("function.log"))
+    let log = if instance == 1 {
+        dir.join("function.log")
+    } else {
+        dir.join(format!("function-{instance}.log"))
+    };
+    ChildGuard::spawn("harbor-flashduty", command, &log)
 }
 
 fn owned(headers: &[(&str, &str)]) -> Vec<(String, String)> {

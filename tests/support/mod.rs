@@ -11,14 +11,21 @@
 //! * [`moto`]: a local SSM server and a client to put parameters into it.
 //! * [`process`]: child-process guards, tool lookup, free ports, scratch directories.
 //! * [`fixtures`]: Harbor / MSR 3 payload fixtures and the secrets a test uses.
+//! * [`capture`]: per test, the secrets it used and everything the function printed and
+//!   answered, under `target/e2e-capture/` for `scripts/scan_secrets.py`.
+//! * [`proxy`]: a loopback TCP proxy that can cut, stall or answer for the server behind it.
+//! * [`report`]: figures for `target/reliability/*.json` (`scripts/reliability_report.py`).
 
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod fixtures;
 pub mod flashduty;
 pub mod function;
 pub mod moto;
 pub mod process;
+pub mod proxy;
+pub mod report;
 
 // Not every test file uses every re-export.
 #[allow(unused_imports)]

@@ -68,7 +68,14 @@ impl Moto {
     }
 
     /// Creates or overwrites a parameter, as a `SecureString` when `secure`, else a `String`.
+    ///
+    /// A SecureString's value is recorded as a secret of the test (`ssm <name>`), except for
+    /// `rules`, which the README allows as either type and which is not secret.
     pub async fn put(&self, name: &str, value: &str, secure: bool) {
+        let leaf = name.rsplit('/').next().unwrap_or(name);
+        if secure && leaf != "rules" {
+            super::capture::secret(&format!("ssm {leaf}"), value);
+        }
         let kind = if secure {
             ParameterType::SecureString
         } else {
