@@ -90,7 +90,7 @@ def tool_env() -> dict:
 # 1. Conversion (criterion)
 
 def criterion(quick: bool) -> dict:
-    warm, measure = ("0.5", "1") if quick else ("1", "2")
+    warm, measure = ("0.3", "0.7") if quick else ("0.5", "1.5")
     started = time.time()
     run(["cargo", "bench", "--bench", "convert", "--", "--warm-up-time", warm,
          "--measurement-time", measure, "--noplot"], step="criterion (benches/convert.rs)")
@@ -365,8 +365,10 @@ def render(started: float | None) -> str:
     w(f"Machine: {meta['cpu']}, {meta['cpus']} cores shared with other work (load average "
       f"{meta['loadavg_before'].split()[0]} before the Lambda harness, {meta['loadavg_after'].split()[0]} after); "
       f"{rustc}; `[profile.release]` = `{json.dumps(release)}`.\n")
-    if started is not None:
-        w(f"This run of `make bench` took **{(time.monotonic() - started) / 60:.1f} min** "
+    run_info = {"minutes": (time.monotonic() - started) / 60, "steps": STEPS} if started is not None else (
+        json.loads((OUT / "run.json").read_text()) if (OUT / "run.json").exists() else None)
+    if run_info:
+        w(f"The `make bench` run that measured these figures took **{run_info['minutes']:.1f} min** "
           "(step times at the end).\n")
 
     # Summary -------------------------------------------------------------------------------
@@ -572,11 +574,11 @@ def render(started: float | None) -> str:
     for name, s in sorted(crit["samples"].items(), key=lambda kv: kv[1]["ns"]):
         w(f"| `{name}` | {s['ns']:.0f} | {s['ci_low']:.0f} – {s['ci_high']:.0f} | {s['median_ns']:.0f} |")
     w("")
-    if STEPS:
-        w("## Appendix: this run's steps\n")
+    if run_info and run_info["steps"]:
+        w("## Appendix: the steps of that `make bench` run\n")
         w("| step | time | outcome |")
         w("|---|---|---|")
-        for step, seconds, outcome in STEPS:
+        for step, seconds, outcome in run_info["steps"]:
             w(f"| {step} | {seconds:.0f} s | {outcome} |")
         w("")
     w("Reproduce: `make bench` (all figures), `make bench-profiles` (the opt-level table, ~30 min of "
@@ -663,6 +665,7 @@ def main() -> None:
              "--hello", str(ROOT / "target" / "release" / "examples" / "hello_lambda")] + counts,
             step="Lambda harness (benches/lambda.rs)", out=OUT / "lambda.json")
     REPORT.write_text(render(started))
+    (OUT / "run.json").write_text(json.dumps({"minutes": (time.monotonic() - started) / 60, "steps": STEPS}))
     log(f"wrote {REPORT.relative_to(ROOT)} in {(time.monotonic() - started) / 60:.1f} min")
 
 
