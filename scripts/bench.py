@@ -288,7 +288,8 @@ def profiles(quick: bool) -> dict:
     conversion = cli_conversion_ns({b["opt_level"]: b["cli"] for b in builds}, repeats=3 if quick else 7)
     STEPS.append(("CLI conversion timing, all opt-levels interleaved", time.monotonic() - started, "ok"))
     compare = [arg for b in builds for arg in ("--compare", f"{b['opt_level']}={b['host']}")]
-    measured = harness(["--phases", "cold", "--cold-runs", "5" if quick else "20",
+    # More rounds than `make bench`: opt-levels differ by a few tenths of a millisecond.
+    measured = harness(["--phases", "cold", "--cold-runs", "10" if quick else "150",
                         "--function", str(builds[0]["host"]),
                         "--hello", str(ROOT / "target" / "release" / "examples" / "hello_lambda")] + compare,
                        step="cold start, all opt-levels interleaved", out=OUT / "cold-profiles.json")
@@ -581,8 +582,11 @@ def render(started: float | None) -> str:
         for step, seconds, outcome in run_info["steps"]:
             w(f"| {step} | {seconds:.0f} s | {outcome} |")
         w("")
-    w("Reproduce: `make bench` (all figures), `make bench-profiles` (the opt-level table, ~30 min of "
-      "builds the first time). Raw data: `target/bench/*.json`.\n")
+    w("Reproduce: `make bench` (all figures; about 3.5 min on this machine when the builds are "
+      "up to date, 12–15 min after a source change, which rebuilds the host, arm64 and bench "
+      "binaries), `make bench-quick` (shorter runs), `make bench-profiles` (the opt-level table; "
+      "~30 min of builds the first time, cached in `target/opt-*` afterwards). Raw data: "
+      "`target/bench/*.json`.\n")
     return "\n".join(out)
 
 
@@ -598,13 +602,14 @@ def render_profiles() -> str:
         return "## Release profile: opt-level\n\nNot measured yet: run `make bench-profiles`.\n"
     data = json.loads(path.read_text())
     lines = ["## Release profile: opt-level 3 vs \"s\" vs \"z\"\n",
-             f"`make bench-profiles`, {data['date']}, commit {data['commit']}. Every variant: fat LTO, "
-             "codegen-units = 1, panic = abort, strip (the rest of `[profile.release]`); only opt-level "
-             "changes. Sizes from `cargo lambda build --arm64` (deployed) and the host build. Conversion: "
+             f"`make bench-profiles`, {data['date']}, commit {data['commit']}. Every variant has the rest "
+             f"of `[profile.release]` (`{json.dumps({k: v for k, v in data['release_profile'].items() if k != 'opt-level'})}`); "
+             "only opt-level changes. Sizes from `cargo lambda build --arm64` (deployed) and the host build. Conversion: "
              "`harbor-flashduty-cli convert --lines` of that build over every sample (200 vs 20 copies, "
              "best of 7, the builds interleaved): the criterion bench's work plus line I/O, so higher than "
              "section 1 in absolute terms but comparable between builds. Cold start as in section 2, all "
-             "builds interleaved in one harness run against the hello-world example (release profile).\n",
+             "builds interleaved in one harness run (150 rounds) against the hello-world example (release "
+             "profile).\n",
              (f"Load average during the cold-start run: {data['meta'].get('loadavg_before', '?').split(' ')[0]} → "
               f"{data['meta'].get('loadavg_after', '?').split(' ')[0]} on {data['meta'].get('cpus', '?')} cores.\n"
               if data.get("meta") else ""),
