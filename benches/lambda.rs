@@ -1205,16 +1205,7 @@ fn init_child(out: &str) {
         let mut ssm_client = None;
         let source = match &settings.ssm_prefix {
             Some(prefix) => {
-                let sdk = aws_config::from_env()
-                    .timeout_config(
-                        aws_config::timeout::TimeoutConfig::builder()
-                            .connect_timeout(Duration::from_millis(1000))
-                            .operation_attempt_timeout(Duration::from_millis(1000))
-                            .operation_timeout(Duration::from_millis(2000))
-                            .build(),
-                    )
-                    .load()
-                    .await;
+                let sdk = harbor_flashduty::config::load_aws_config().await;
                 step("aws_config_load", &mut steps);
                 let ssm = aws_sdk_ssm::Client::new(&sdk);
                 step("ssm_client_new", &mut steps);

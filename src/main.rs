@@ -5,7 +5,6 @@ use harbor_flashduty::flashduty::{Flashduty, RetryPolicy};
 use harbor_flashduty::handler::Handler;
 use lambda_http::{Error, Request, service_fn};
 use std::sync::Arc;
-use std::time::Duration;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -13,16 +12,7 @@ async fn main() -> Result<(), Error> {
     let settings = Settings::from_env(|name| std::env::var(name).ok())?;
     let source = match &settings.ssm_prefix {
         Some(prefix) => {
-            let sdk = aws_config::from_env()
-                .timeout_config(
-                    aws_config::timeout::TimeoutConfig::builder()
-                        .connect_timeout(Duration::from_millis(1000))
-                        .operation_attempt_timeout(Duration::from_millis(1000))
-                        .operation_timeout(Duration::from_millis(2000))
-                        .build(),
-                )
-                .load()
-                .await;
+            let sdk = harbor_flashduty::config::load_aws_config().await;
             let ssm = aws_sdk_ssm::Client::new(&sdk);
             Source::Ssm(SsmSource::new(
                 ssm,
