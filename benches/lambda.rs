@@ -27,8 +27,10 @@
 //!
 //! * `cold`: for each run, a fresh process and a fresh Runtime API with one event queued:
 //!   the hello-world reference (`examples/hello_lambda.rs`), the function in local mode
-//!   (configuration from the environment) and in SSM mode (`SSM_PREFIX`, moto). Variants are
-//!   interleaved run by run so background load hits them alike; the first runs are warm-up.
+//!   (configuration from the environment) and in SSM mode (`SSM_PREFIX`, moto), all without
+//!   `SSL_CERT_FILE` as on Lambda (the compiled-in roots), and `local_cert_file`, local mode with
+//!   `SSL_CERT_FILE` set to the host's CA bundle (`--cert-file`). Variants are interleaved run
+//!   by run so background load hits them alike; the first runs are warm-up.
 //! * `warm`: one process each, N requests in sequence: a forwarded alert (Flashduty round
 //!   trip, subtracted per request to give the handler's own share), a dropped event (never
 //!   calls Flashduty), the same alert under `DRY_RUN=true`, and the hello-world reference
@@ -88,8 +90,9 @@ struct Args {
     phase_limit: Duration,
     memory_size: u32,
     label: String,
-    /// `SSL_CERT_FILE` for the function: the CA bundle alone, as on provided.al2023, whose
-    /// certificate directory holds only the bundle. Empty: the host's own store.
+    /// A PEM CA bundle (the host's, ~150 CAs) for the `local_cert_file` variant (cold start and
+    /// init breakdown): local mode with `SSL_CERT_FILE` set, replacing the compiled-in roots.
+    /// Every other variant runs without `SSL_CERT_FILE`, as on Lambda. Empty: no such variant.
     cert_file: String,
     /// More builds of the function to start in the cold phase, interleaved with the others
     /// (`--compare LABEL=BIN`): variants `local@LABEL` and `ssm@LABEL`.
@@ -561,15 +564,18 @@ async fn start_moto(moto_server: &Path, rules: &str, push_url: &str) -> Result<M
 }
 
 async fn put_parameters(moto_url: &str, rules: &str, push_url: &str) -> Result<(), String> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
+    use harbor_flashduty::transport;
+    // The function's own transport: the SDK has no HTTP client of its own in this crate.
+    let http = transport::https_client(None).map_err(|e| format!("the HTTPS client: {e}"))?;
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
         .endpoint_url(moto_url)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
-            "test", "test", None, None, "bench",
-        ))
-        .load()
-        .await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
+        .http_client(transport::aws::sdk_http_client(http))
+        .build();
+    let ssm = aws_sdk_ssm::Client::from_conf(config);
     for (key, value) in [
         ("push-url", push_url),
         ("auth-header", AUTH_HEADER),
@@ -861,6 +867,17 @@ impl World {
         ))
     }
 
+    /// Local mode with `SSL_CERT_FILE` set to `--cert-file`, if one was given.
+    fn local_cert_file_env(&self) -> Option<Vec<(String, String)>> {
+        if self.args.cert_file.is_empty() {
+            return None;
+        }
+        Some(with(
+            &self.local_env(false),
+            &[("SSL_CERT_FILE", self.args.cert_file.clone())],
+        ))
+    }
+
     fn hello_env(&self) -> Vec<(String, String)> {
         self.base_env.clone()
     }
@@ -942,14 +959,11 @@ async fn phase_cold(world: &World) -> Value {
             variants.push((format!("ssm@{label}"), binary.clone(), env));
         }
     }
-    if !world.args.cert_file.is_empty() && world.args.compare.is_empty() {
-        // The host's own certificate store (on Debian: the bundle plus ~150 files, one per CA).
-        let env: Vec<(String, String)> = world
-            .local_env(false)
-            .into_iter()
-            .filter(|(k, _)| k != "SSL_CERT_FILE")
-            .collect();
-        variants.push(("local_host_certs".into(), world.args.function.clone(), env));
+    if let Some(env) = world.local_cert_file_env()
+        && world.args.compare.is_empty()
+    {
+        // SSL_CERT_FILE = the host's CA bundle: the cost of replacing the compiled-in roots.
+        variants.push(("local_cert_file".into(), world.args.function.clone(), env));
     }
     let mut samples: HashMap<String, Vec<Value>> = HashMap::new();
     let mut errors: HashMap<String, Vec<String>> = HashMap::new();
@@ -1166,13 +1180,15 @@ async fn phase_rss(world: &World) -> Value {
 /// Runs in a child process (this binary re-executed with `--init-child OUT`): the steps of
 /// `src/main.rs` in its order, each timed on first use, written to OUT as JSON (microseconds).
 /// The last step repeats the SSM read on a warm client, so "first SSM read - repeat" is the
-/// cost of the SDK's first call (HTTPS client and its root store, credentials, endpoint).
+/// cost of the SDK's first call (connection, credentials, endpoint resolution).
 fn init_child(out: &str) {
     use harbor_flashduty::config::{
         ConfigCache, ConfigSource, LocalSource, Settings, Source, SsmSource,
     };
     use harbor_flashduty::flashduty::{Flashduty, RetryPolicy};
     use harbor_flashduty::handler::Handler;
+    use harbor_flashduty::transport;
+    use tracing::level_filters::LevelFilter;
 
     let mut steps: Vec<(&str, Duration)> = Vec::new();
     let mut mark = Instant::now();
@@ -1188,8 +1204,10 @@ fn init_child(out: &str) {
     step("tokio_runtime", &mut steps);
     runtime.block_on(async {
         // As main.rs's init_logging.
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let level = std::env::var("RUST_LOG")
+            .ok()
+            .and_then(|l| l.trim().parse::<LevelFilter>().ok())
+            .unwrap_or(LevelFilter::INFO);
         tracing_subscriber::fmt()
             .json()
             .flatten_event(true)
@@ -1197,17 +1215,19 @@ fn init_child(out: &str) {
             .with_span_list(false)
             .with_target(false)
             .with_ansi(false)
-            .with_env_filter(filter)
+            .with_max_level(level)
             .init();
         step("logging", &mut steps);
-        let settings = Settings::from_env(|name| std::env::var(name).ok()).expect("settings");
+        let env = |name: &str| std::env::var(name).ok();
+        let settings = Settings::from_env(env).expect("settings");
         step("settings", &mut steps);
+        let cert_file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+        let http = transport::https_client(cert_file.as_deref()).expect("the HTTPS client");
+        step("https_client", &mut steps);
         let mut ssm_client = None;
         let source = match &settings.ssm_prefix {
             Some(prefix) => {
-                let sdk = harbor_flashduty::config::load_aws_config().await;
-                step("aws_config_load", &mut steps);
-                let ssm = aws_sdk_ssm::Client::new(&sdk);
+                let ssm = transport::aws::ssm_client(http.clone(), env);
                 step("ssm_client_new", &mut steps);
                 ssm_client = Some((ssm.clone(), prefix.clone()));
                 Source::Ssm(SsmSource::new(
@@ -1217,15 +1237,12 @@ fn init_child(out: &str) {
                 ))
             }
             None => {
-                let local = LocalSource::from_env(
-                    |name| std::env::var(name).ok(),
-                    settings.allow_unauthenticated,
-                );
+                let local = LocalSource::from_env(env, settings.allow_unauthenticated);
                 step("local_source_with_rules", &mut steps);
                 Source::Local(local)
             }
         };
-        let flashduty = Flashduty::new(RetryPolicy::default()).expect("the HTTP client");
+        let flashduty = Flashduty::new(http, RetryPolicy::default());
         step("flashduty_client_new", &mut steps);
         let handler = Handler::new(
             ConfigCache::new(source, settings.ttl),
@@ -1235,7 +1252,9 @@ fn init_child(out: &str) {
         step("handler_new", &mut steps);
         let push_url = handler.prefetch().await;
         step("prefetch_config", &mut steps);
-        if let Some(push_url) = &push_url {
+        if let Some(push_url) = &push_url
+            && !settings.dry_run
+        {
             flashduty.warm_up(push_url).await;
             step("flashduty_warm_up", &mut steps);
         }
@@ -1257,42 +1276,13 @@ fn init_child(out: &str) {
 async fn phase_init(world: &World) -> Value {
     let me = std::env::current_exe().expect("own path");
     let scratch = tempfile::tempdir().expect("scratch");
-    let single_cert = scratch.path().join("one-ca.pem");
-    // One CA instead of ~150: what a compiled-in or trimmed root store would cost.
-    if !world.args.cert_file.is_empty() {
-        let bundle = std::fs::read_to_string(&world.args.cert_file).unwrap_or_default();
-        let first = bundle
-            .split_inclusive("-----END CERTIFICATE-----")
-            .next()
-            .unwrap_or_default()
-            .trim_start();
-        let _ = std::fs::write(&single_cert, format!("{first}\n"));
-    }
-    let without_certs = |env: Vec<(String, String)>| -> Vec<(String, String)> {
-        env.into_iter()
-            .filter(|(k, _)| k != "SSL_CERT_FILE")
-            .collect()
-    };
-    let mut variants: Vec<(&str, Vec<(String, String)>)> = vec![
-        ("local", world.local_env(false)),
-        ("local_host_certs", without_certs(world.local_env(false))),
-        (
-            "local_one_ca",
-            with(
-                &without_certs(world.local_env(false)),
-                &[("SSL_CERT_FILE", single_cert.display().to_string())],
-            ),
-        ),
-    ];
+    // As in the cold phase: no SSL_CERT_FILE (the compiled-in roots), except local_cert_file.
+    let mut variants: Vec<(&str, Env)> = vec![("local", world.local_env(false))];
     if let Some(env) = world.ssm_env() {
-        variants.push(("ssm", env.clone()));
-        variants.push((
-            "ssm_one_ca",
-            with(
-                &without_certs(env),
-                &[("SSL_CERT_FILE", single_cert.display().to_string())],
-            ),
-        ));
+        variants.push(("ssm", env));
+    }
+    if let Some(env) = world.local_cert_file_env() {
+        variants.push(("local_cert_file", env));
     }
     let limit = Instant::now() + world.args.phase_limit;
     let runs = world.args.cold_runs.clamp(1, 20);
@@ -1428,10 +1418,9 @@ async fn main() {
         _ => (None, None),
     };
     let home = tempfile::tempdir().expect("a scratch HOME");
-    let mut base_env = lambda_env(args.memory_size, home.path());
-    if !args.cert_file.is_empty() {
-        base_env.push(("SSL_CERT_FILE".to_owned(), args.cert_file.clone()));
-    }
+    // No SSL_CERT_FILE, as on Lambda: the function trusts its compiled-in roots. (Children
+    // start from a cleared environment, so none leaks in from this process's.)
+    let base_env = lambda_env(args.memory_size, home.path());
     let world = World {
         base_env,
         _home: home,

@@ -52,6 +52,14 @@ TARGETS = {
 }
 MB = 1_000_000  # sizes and memory in decimal MB (1 MB = 10^6 bytes); MiB given beside them
 
+# Cold-start rows and init-breakdown columns, in this order (benches/lambda.rs names them).
+COLD_VARIANTS = ("hello", "local", "ssm", "local_cert_file")
+INIT_VARIANTS = ("local", "ssm", "local_cert_file")
+# Init-breakdown rows in src/main.rs's order (the harness's JSON has them sorted by name).
+INIT_STEPS = ("tokio_runtime", "logging", "settings", "https_client", "ssm_client_new",
+              "local_source_with_rules", "flashduty_client_new", "handler_new", "prefetch_config",
+              "flashduty_warm_up", "ssm_read_repeat")
+
 PROFILE_BEGIN = "<!-- profiles:begin -->"
 PROFILE_END = "<!-- profiles:end -->"
 
@@ -340,6 +348,15 @@ def mb(n_bytes: float) -> str:
     return f"{n_bytes / MB:.2f} MB ({n_bytes / 1048576:.2f} MiB)"
 
 
+def ca_count(path: str) -> str:
+    """`N-CA` for a PEM bundle, counted now (the harness does not record it)."""
+    try:
+        n = Path(path).read_text(errors="replace").count("-----BEGIN CERTIFICATE-----")
+    except OSError:
+        return "CA"
+    return f"{n}-CA" if n else "CA"
+
+
 def verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("**met**" if ok else "**not met**")
 
@@ -355,6 +372,7 @@ def render(started: float | None) -> str:
     size = json.loads((OUT / "sizes.json").read_text())
     meta = lam["meta"]
     cold, warm, rss, init = lam.get("cold", {}), lam.get("warm", {}), lam.get("rss", {}), lam.get("init", {})
+    cert_file = cold.get("cert_file") or "?"
     rustc = subprocess.run(["rustc", "--version"], text=True, capture_output=True).stdout.strip()
     release = release_profile()
     out: list[str] = []
@@ -473,14 +491,17 @@ def render(started: float | None) -> str:
       "`POST /runtime/invocation/{id}/response`. SSM (moto) and the Flashduty stand-in sit behind a "
       "timestamping TCP proxy; *excluding network* subtracts every exchange it saw (first request byte "
       "in → last answer byte out). Variants are interleaved run by run; "
-      f"{cold.get('warmup_rounds', 0)} warm-up rounds are discarded. Certificate store: "
-      f"`SSL_CERT_FILE={cold.get('cert_file') or '(host default)'}`, the CA bundle alone, as on "
-      "`provided.al2023` (whose certificate directory holds only the bundle); `local_host_certs` shows "
-      "this host's default store (Debian: the bundle plus one file per CA).\n")
+      f"{cold.get('warmup_rounds', 0)} warm-up rounds are discarded. Certificates: `local` and `ssm` "
+      "run without `SSL_CERT_FILE`, as on Lambda (which sets none): the function trusts the Mozilla "
+      "roots compiled into it (`webpki-roots`), so no certificate file is read or parsed at start-up."
+      + (f" `local_cert_file` sets `SSL_CERT_FILE={cert_file}`, this host's {ca_count(cert_file)} bundle, "
+         "which then replaces the compiled-in roots: its difference to `local` is what reading and "
+         "parsing such a bundle at every cold start costs." if "local_cert_file" in cold else "")
+      + "\n")
     w("| variant | runs | init (exec → first poll) p50 | init excl. network p50 | first response p50 | "
       "**excl. network p50** | p90 | network p50 | ratio to hello (p50) |")
     w("|---|---|---|---|---|---|---|---|---|")
-    for name in ("hello", "local", "ssm", "local_host_certs"):
+    for name in COLD_VARIANTS:
         entry = cold.get(name)
         if not entry or not entry.get("runs"):
             continue
@@ -495,10 +516,24 @@ def render(started: float | None) -> str:
         w("### Where init goes\n")
         w("The same start-up steps as `src/main.rs`, each timed in a fresh process (the harness "
           f"re-executes itself, {init.get('runs', '?')} runs, medians; the bench binary is larger than the "
-          "function, so the absolute numbers are indicative). `one_ca` loads a one-certificate bundle instead "
-          "of ~150 CAs: the cost of the root store is the difference.\n")
-        variants = [k for k, v in init.items() if isinstance(v, dict) and v.get("steps_ms")]
-        step_names: list[str] = []
+          "function, so the absolute numbers are indicative; network time is not subtracted here). "
+          "`tokio_runtime`: the current-thread runtime; `logging`: the JSON subscriber; `settings`: "
+          "the environment read; `https_client`: the TLS configuration (ring, the root store: the "
+          "compiled-in roots, or the `SSL_CERT_FILE` bundle read and parsed in `local_cert_file`) and the "
+          "reqwest client built on it, the instance's one HTTPS client, shared by Flashduty and SSM; "
+          "`ssm_client_new`: the SSM client over that client, configured from the environment "
+          "(SSM mode); `local_source_with_rules`: configuration and rules from the environment and "
+          "`RULES_FILE` (local mode); `flashduty_client_new`: the Flashduty client around the shared "
+          "client (no work of its own); `handler_new`: the handler and its configuration cache; "
+          "`prefetch_config`: configuration loaded before the first request (SSM mode: the first SSM "
+          "read, moto's time included); `flashduty_warm_up`: the connection to Flashduty opened "
+          "(the stand-in, on loopback); `ssm_read_repeat`: the same SSM read again on the warm "
+          "client, so `prefetch_config` minus it is the SDK's first-call cost.\n")
+        present = [k for k, v in init.items() if isinstance(v, dict) and v.get("steps_ms")]
+        # Old runs may hold other variants: keep them, after the current ones.
+        variants = [k for k in INIT_VARIANTS if k in present] + [k for k in present
+                                                                 if k not in INIT_VARIANTS]
+        step_names = [s for s in INIT_STEPS if any(s in init[k]["steps_ms"] for k in variants)]
         for k in variants:
             for s in init[k]["steps_ms"]:
                 if s not in step_names:

@@ -211,21 +211,6 @@ impl ParameterStore for aws_sdk_ssm::Client {
     }
 }
 
-/// The AWS SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL_SSM`),
-/// with timeouts that keep an SSM read well inside Harbor's 3 s wait.
-pub async fn load_aws_config() -> aws_config::SdkConfig {
-    aws_config::from_env()
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(1000))
-                .operation_attempt_timeout(Duration::from_millis(1000))
-                .operation_timeout(Duration::from_millis(2000))
-                .build(),
-        )
-        .load()
-        .await
-}
-
 /// SSM mode: one `GetParametersByPath` with decryption under the prefix.
 pub struct SsmSource<P> {
     store: P,

@@ -1,7 +1,7 @@
 //! Delivery to Flashduty's standard alert endpoint, inside the request's time budget.
 //!
 //! 429, 5xx and connection errors are retried with backoff (honouring `Retry-After`) while
-//! the deadline allows; other 4xx, and a 2xx whose body carries `error`, are refusals and are
+//! the deadline allows, except a refused TLS certificate, which fails again on every retry; other 4xx, and a 2xx whose body carries `error`, are refusals and are
 //! never retried. Errors never include the push URL's query (the integration key).
 
 use crate::alert::Alert;
@@ -76,7 +76,7 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The Flashduty client: one `reqwest` client (rustls) for the life of the instance.
+/// The Flashduty client, over the instance's one HTTPS client ([`crate::transport`]).
 #[derive(Clone)]
 pub struct Flashduty {
     http: reqwest::Client,
@@ -84,14 +84,10 @@ pub struct Flashduty {
 }
 
 impl Flashduty {
-    pub fn new(policy: RetryPolicy) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("harbor-flashduty/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_millis(1000))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self { http, policy })
+    /// `http` must not follow redirects: a redirected POST would not be the alert Flashduty
+    /// accepted. [`crate::transport::https_client`] is built that way.
+    pub fn new(http: reqwest::Client, policy: RetryPolicy) -> Self {
+        Self { http, policy }
     }
 
     /// Opens a connection (TCP and TLS) to the push URL's host so the first alert does not pay
@@ -119,6 +115,7 @@ impl Flashduty {
             .await;
         let response = match sent {
             Ok(response) => response,
+            Err(e) if crate::transport::is_tls_failure(&e) => return Attempt::GiveUp(describe(&e)),
             Err(e) => {
                 return Attempt::Retry {
                     reason: describe(&e),
@@ -184,6 +181,8 @@ enum Attempt {
         request_id: Option<String>,
     },
     Refused(DeliveryError),
+    /// Flashduty cannot be reached in a way retrying cannot fix (its certificate is refused).
+    GiveUp(String),
     Retry {
         reason: String,
         after: Option<Duration>,
@@ -215,6 +214,7 @@ impl AlertSink for Flashduty {
                     });
                 }
                 Attempt::Refused(error) => return Err(error),
+                Attempt::GiveUp(last) => return Err(DeliveryError::Unavailable { attempts, last }),
                 Attempt::Retry { reason, after } => (reason, after),
             };
             let wait = after.unwrap_or_else(|| jittered(backoff));

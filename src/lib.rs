@@ -6,7 +6,8 @@
 //!   the canonical [`event::Event`]; [`rules`] grades and filters events; [`alert`] builds the
 //!   Flashduty alert; [`convert`] runs the three for one request body.
 //! * edges: [`config`] loads settings from SSM or the environment, [`flashduty`] delivers
-//!   alerts, [`handler`] is the Function URL's HTTP contract. `main.rs` only wires them.
+//!   alerts over the one HTTPS client of [`transport`] (which also carries the SSM client),
+//!   [`handler`] is the Function URL's HTTP contract. `main.rs` only wires them.
 
 pub mod alert;
 pub mod config;
@@ -18,3 +19,4 @@ pub mod metrics;
 pub mod payload;
 pub mod rules;
 pub mod severity;
+pub mod transport;

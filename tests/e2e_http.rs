@@ -139,7 +139,7 @@ fn sent_body(alert: &Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standin_self_check() {
     let flashduty = FlashdutyStandIn::start().await;
-    let http = reqwest::Client::builder()
+    let http = support::http_client()
         .no_proxy()
         .timeout(Duration::from_secs(5))
         .build()

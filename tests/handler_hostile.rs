@@ -1864,7 +1864,7 @@ async fn hostile_requests_over_http() {
     let inputs = Arc::new(inputs);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let client = reqwest::Client::builder()
+    let client = support::http_client()
         .no_proxy()
         .timeout(Duration::from_secs(20))
         .build()
@@ -2235,7 +2235,7 @@ async fn unparseable_forwarding_headers_do_not_take_the_instance_down() {
         ("HARBOR_AUTH_HEADER", &secrets.auth_header),
     ])
     .await;
-    let client = reqwest::Client::builder()
+    let client = support::http_client()
         .no_proxy()
         .timeout(Duration::from_secs(5))
         .build()

@@ -117,7 +117,7 @@ impl Function {
             let more = (2..=instances)
                 .map(|n| spawn_function(&binary, port, env, scratch.path(), n))
                 .collect();
-            let http = reqwest::Client::builder()
+            let http = super::http_client()
                 .no_proxy()
                 .timeout(REQUEST_TIMEOUT)
                 .build()
@@ -314,7 +314,7 @@ impl Function {
     /// Polls the URL with `GET` until the function answers anything; fails when it exits.
     async fn wait_until_answering(&mut self) {
         let deadline = Instant::now() + READY_TIMEOUT;
-        let probe = reqwest::Client::builder()
+        let probe = super::http_client()
             .no_proxy()
             .timeout(Duration::from_secs(1))
             .build()

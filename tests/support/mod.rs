@@ -14,6 +14,7 @@
 //! * [`capture`]: per test, the secrets it used and everything the function printed and
 //!   answered, under `target/e2e-capture/` for `scripts/scan_secrets.py`.
 //! * [`proxy`]: a loopback TCP proxy that can cut, stall or answer for the server behind it.
+//! * [`tls`]: a TLS front (the test CA's certificate for 127.0.0.1) for the stand-ins.
 //! * [`report`]: figures for `target/reliability/*.json` (`scripts/reliability_report.py`).
 
 #![allow(dead_code)]
@@ -26,6 +27,7 @@ pub mod moto;
 pub mod process;
 pub mod proxy;
 pub mod report;
+pub mod tls;
 
 // Not every test file uses every re-export.
 #[allow(unused_imports)]
@@ -36,3 +38,10 @@ pub use flashduty::{Behaviour, FlashdutyStandIn};
 pub use function::{Function, Reply};
 #[allow(unused_imports)]
 pub use moto::Moto;
+
+/// A `reqwest` client builder for the harness. The crate's reqwest has no default crypto
+/// provider (the function hands it a complete TLS configuration), so the harness does the same.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let tls = harbor_flashduty::transport::tls_config(None).expect("the TLS configuration");
+    reqwest::Client::builder().tls_backend_preconfigured(tls)
+}

@@ -140,13 +140,17 @@ fn ssm_client(url: &str) -> aws_sdk_ssm::Client {
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "e2e-static"))
+        // The function's own transport: the SDK has no HTTP client of its own in this crate.
+        .http_client(harbor_flashduty::transport::aws::sdk_http_client(
+            harbor_flashduty::transport::https_client(None).expect("the HTTPS client"),
+        ))
         .build();
     aws_sdk_ssm::Client::from_conf(config)
 }
 
 /// Polls `GET /moto-api/` until it answers 200; fails early when the server exits.
 async fn wait_until_ready(url: &str, server: &mut ChildGuard) -> Result<(), String> {
-    let http = reqwest::Client::builder()
+    let http = super::http_client()
         .no_proxy()
         .timeout(Duration::from_secs(2))
         .build()
