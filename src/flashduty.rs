@@ -1,8 +1,9 @@
 //! Delivery to Flashduty's standard alert endpoint, inside the request's time budget.
 //!
 //! 429, 5xx and connection errors are retried with backoff (honouring `Retry-After`) while
-//! the deadline allows, except a refused TLS certificate, which fails again on every retry; other 4xx, and a 2xx whose body carries `error`, are refusals and are
-//! never retried. Errors never include the push URL's query (the integration key).
+//! the deadline allows; a refused TLS certificate would fail again on every retry, so it is
+//! not. Other 4xx, and a 2xx whose body carries `error`, are refusals and are never retried.
+//! Errors never include the push URL's query (the integration key).
 
 use crate::alert::Alert;
 use crate::config::PushUrl;
