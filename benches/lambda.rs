@@ -1188,7 +1188,6 @@ fn init_child(out: &str) {
     use harbor_flashduty::flashduty::{Flashduty, RetryPolicy};
     use harbor_flashduty::handler::Handler;
     use harbor_flashduty::transport;
-    use tracing::level_filters::LevelFilter;
 
     let mut steps: Vec<(&str, Duration)> = Vec::new();
     let mut mark = Instant::now();
@@ -1203,20 +1202,7 @@ fn init_child(out: &str) {
         .expect("a runtime");
     step("tokio_runtime", &mut steps);
     runtime.block_on(async {
-        // As main.rs's init_logging.
-        let level = std::env::var("RUST_LOG")
-            .ok()
-            .and_then(|l| l.trim().parse::<LevelFilter>().ok())
-            .unwrap_or(LevelFilter::INFO);
-        tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .with_target(false)
-            .with_ansi(false)
-            .with_max_level(level)
-            .init();
+        harbor_flashduty::logging::init(std::env::var("RUST_LOG").ok().as_deref());
         step("logging", &mut steps);
         let env = |name: &str| std::env::var(name).ok();
         let settings = Settings::from_env(env).expect("settings");

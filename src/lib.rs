@@ -15,6 +15,7 @@ pub mod convert;
 pub mod event;
 pub mod flashduty;
 pub mod handler;
+pub mod logging;
 pub mod metrics;
 pub mod payload;
 pub mod rules;

@@ -7,11 +7,10 @@ use harbor_flashduty::transport;
 use lambda_http::{Error, Request, service_fn};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tracing::level_filters::LevelFilter;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    init_logging(std::env::var("RUST_LOG").ok().as_deref());
+    harbor_flashduty::logging::init(std::env::var("RUST_LOG").ok().as_deref());
     let env = |name: &str| std::env::var(name).ok();
     let settings = Settings::from_env(env)?;
     let cert_file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
@@ -43,22 +42,4 @@ async fn main() -> Result<(), Error> {
         async move { Ok::<_, Error>(handler.handle(request).await) }
     }))
     .await
-}
-
-/// JSON lines on stdout, no ANSI colours. `RUST_LOG` is one level (`error` ... `trace`,
-/// default `info`); per-module directives would need tracing-subscriber's env-filter, which
-/// costs ~0.3 MB of binary for nothing this function logs.
-fn init_logging(level: Option<&str>) {
-    let level = level
-        .and_then(|l| l.trim().parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .with_ansi(false)
-        .with_max_level(level)
-        .init();
 }
