@@ -100,7 +100,7 @@ def tool_env() -> dict:
 def criterion(quick: bool) -> dict:
     warm, measure = ("0.3", "0.7") if quick else ("0.5", "1.5")
     started = time.time()
-    run(["cargo", "bench", "--bench", "convert", "--", "--warm-up-time", warm,
+    run(["cargo", "bench", "-p", "harbor-flashduty-core", "--bench", "convert", "--", "--warm-up-time", warm,
          "--measurement-time", measure, "--noplot"], step="criterion (benches/convert.rs)")
     samples, all_samples, stages = {}, None, {}
     for estimates in CRITERION.glob("*/*/new/estimates.json"):

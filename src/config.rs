@@ -3,7 +3,7 @@
 //!
 //! Secrets are wrapped so that neither `Debug` nor an error message can print them.
 
-use crate::rules::Rules;
+use harbor_flashduty_core::rules::Rules;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;

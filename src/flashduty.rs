@@ -5,8 +5,8 @@
 //! not. Other 4xx, and a 2xx whose body carries `error`, are refusals and are never retried.
 //! Errors never include the push URL's query (the integration key).
 
-use crate::alert::Alert;
 use crate::config::PushUrl;
+use harbor_flashduty_core::alert::Alert;
 use serde::Deserialize;
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};

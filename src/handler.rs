@@ -4,10 +4,11 @@
 //! the body is parsed), size, payload. Every error maps to its status in [`RequestError::status`].
 
 use crate::config::{Auth, ConfigCache, ConfigError, ConfigSource};
-use crate::convert::{self, Action, Converted, Report, ReportedAlert};
 use crate::flashduty::{AlertSink, DeliveryError};
 use crate::metrics::{self, Outcome};
-use crate::payload::{CloudEventAttributes, PayloadError};
+use crate::report::{Report, ReportedAlert};
+use harbor_flashduty_core::convert::{self, Action, Converted};
+use harbor_flashduty_core::payload::{CloudEventAttributes, PayloadError};
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::{Duration, Instant};

@@ -6,10 +6,11 @@ mod common;
 
 use common::expectations::*;
 use common::*;
-use harbor_flashduty::alert::Alert;
-use harbor_flashduty::convert::{Action, Converted, Report, convert};
-use harbor_flashduty::payload::{PayloadError, parse};
-use harbor_flashduty::severity::Severity;
+use harbor_flashduty::report::Report;
+use harbor_flashduty_core::alert::Alert;
+use harbor_flashduty_core::convert::{Action, Converted, convert};
+use harbor_flashduty_core::payload::{PayloadError, parse};
+use harbor_flashduty_core::severity::Severity;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use harbor_flashduty::severity::Severity;
+use harbor_flashduty_core::severity::Severity;
 use serde_json::{Value, json};
 
 fn fixture(rel: &str) -> Value {
@@ -493,9 +493,9 @@ fn default_and_cloudevents_fixture_pairs_share_keys() {
                 od.event.kind, oc.event.kind
             ));
         }
-        let status = |a: &harbor_flashduty::convert::Action| match a {
-            harbor_flashduty::convert::Action::Send(alert) => Some(alert.event_status),
-            harbor_flashduty::convert::Action::Drop { .. } => None,
+        let status = |a: &harbor_flashduty_core::convert::Action| match a {
+            harbor_flashduty_core::convert::Action::Send(alert) => Some(alert.event_status),
+            harbor_flashduty_core::convert::Action::Drop { .. } => None,
         };
         if status(&od.action) != status(&oc.action) {
             failures.push(format!("{default} and {ce}: outcomes differ"));

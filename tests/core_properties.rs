@@ -6,10 +6,10 @@
 mod common;
 
 use common::*;
-use harbor_flashduty::convert::{Action, convert};
-use harbor_flashduty::payload::CloudEventAttributes;
-use harbor_flashduty::rules::Rules;
-use harbor_flashduty::severity::Severity;
+use harbor_flashduty_core::convert::{Action, convert};
+use harbor_flashduty_core::payload::CloudEventAttributes;
+use harbor_flashduty_core::rules::Rules;
+use harbor_flashduty_core::severity::Severity;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;

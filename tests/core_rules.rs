@@ -3,9 +3,10 @@
 mod common;
 
 use common::*;
-use harbor_flashduty::convert::{Action, Report};
-use harbor_flashduty::rules::{RuleProblem, Rules};
-use harbor_flashduty::severity::Severity;
+use harbor_flashduty::report::Report;
+use harbor_flashduty_core::convert::Action;
+use harbor_flashduty_core::rules::{RuleProblem, Rules};
+use harbor_flashduty_core::severity::Severity;
 use serde_json::{Value, json};
 
 fn fixture(rel: &str) -> Value {

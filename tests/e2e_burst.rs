@@ -22,8 +22,8 @@
 
 mod support;
 
-use harbor_flashduty::convert::{Action, convert};
-use harbor_flashduty::rules::Rules;
+use harbor_flashduty_core::convert::{Action, convert};
+use harbor_flashduty_core::rules::Rules;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

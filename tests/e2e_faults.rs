@@ -9,7 +9,7 @@
 //! * the status the case expects and an answer within Harbor's 3 s;
 //! * the invariant of SPEC §4, "2xx if and only if Flashduty accepted the alert or a rule
 //!   dropped it": the alert keys the request must produce come from the library's own
-//!   conversion (`harbor_flashduty::convert`) of the same body and rules; *accepted* means the
+//!   conversion (`harbor_flashduty_core::convert`) of the same body and rules; *accepted* means the
 //!   stand-in accepted every one of them between the request being sent and answered (a hang
 //!   that completes later does not count), and a 2xx must name the request id of that
 //!   acceptance;
@@ -25,8 +25,8 @@
 
 mod support;
 
-use harbor_flashduty::convert::{Action, convert};
-use harbor_flashduty::rules::Rules;
+use harbor_flashduty_core::convert::{Action, convert};
+use harbor_flashduty_core::rules::Rules;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -34,10 +34,10 @@ mod support;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use harbor_flashduty::alert::Alert;
 use harbor_flashduty::config::{ConfigCache, LocalSource, PushUrl};
 use harbor_flashduty::flashduty::{Accepted, AlertSink, DeliveryError};
 use harbor_flashduty::handler::{Handler, MAX_BODY};
+use harbor_flashduty_core::alert::Alert;
 use lambda_http::http::{self, HeaderName, HeaderValue, Method};
 use lambda_http::{Body, Request, RequestExt};
 use proptest::prelude::*;

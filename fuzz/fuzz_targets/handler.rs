@@ -14,7 +14,7 @@
 
 #![no_main]
 
-use harbor_flashduty::alert::{
+use harbor_flashduty_core::alert::{
     Alert, MAX_ALERT_KEY, MAX_DESCRIPTION, MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS, MAX_TITLE,
 };
 use harbor_flashduty::config::{ConfigCache, LocalSource, PushUrl};

@@ -6,8 +6,9 @@
 //! harbor-flashduty-cli check-rules FILE
 //! ```
 
-use harbor_flashduty::convert::{Report, convert};
-use harbor_flashduty::rules::Rules;
+use harbor_flashduty::report::Report;
+use harbor_flashduty_core::convert::convert;
+use harbor_flashduty_core::rules::Rules;
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::process::ExitCode;
 

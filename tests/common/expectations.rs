@@ -6,7 +6,7 @@
 //! by `scripts/make_events.py`) and checks the status, `event_status` or built-in drop, and
 //! labels the function answers with.
 
-use harbor_flashduty::severity::Severity;
+use harbor_flashduty_core::severity::Severity;
 
 // Digests used by the fixtures.
 pub const D279: &str = "sha256:279de0f302447ee788ec20612facf44e4ec21f48ce7456f300d52667f319bd8c";

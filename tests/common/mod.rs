@@ -7,10 +7,10 @@
 /// The expected outcome of every fixture (also used by `e2e_events`).
 pub mod expectations;
 
-use harbor_flashduty::alert::Alert;
-use harbor_flashduty::convert::{Action, Converted, convert};
-use harbor_flashduty::payload::{CloudEventAttributes, PayloadError, parse};
-use harbor_flashduty::rules::Rules;
+use harbor_flashduty_core::alert::Alert;
+use harbor_flashduty_core::convert::{Action, Converted, convert};
+use harbor_flashduty_core::payload::{CloudEventAttributes, PayloadError, parse};
+use harbor_flashduty_core::rules::Rules;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,7 +150,7 @@ pub fn key_of_bytes(body: &[u8], binary: Option<&CloudEventAttributes>) -> Strin
     let events = parse(body, binary)
         .unwrap_or_else(|e| panic!("parse failed: {e}\n{}", String::from_utf8_lossy(body)));
     assert_eq!(events.len(), 1, "expected one event");
-    harbor_flashduty::alert::alert_key(&events[0])
+    harbor_flashduty_core::alert::alert_key(&events[0])
 }
 
 pub fn key_of(payload: &Value) -> String {

@@ -4,15 +4,15 @@
 //! `target/criterion/convert*/*/new/estimates.json` into BENCHMARKS.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use harbor_flashduty::convert::{Report, convert};
-use harbor_flashduty::payload;
-use harbor_flashduty::rules::Rules;
+use harbor_flashduty_core::convert::{Action, convert};
+use harbor_flashduty_core::payload;
+use harbor_flashduty_core::rules::Rules;
 use std::hint::black_box;
 use std::path::Path;
 
 /// Every JSON sample except the CloudEvents binary-mode pair (it needs headers).
 fn samples() -> Vec<(String, Vec<u8>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
     let mut samples = Vec::new();
     for dir in ["harbor", "msr3"] {
         let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
@@ -39,11 +39,19 @@ fn samples() -> Vec<(String, Vec<u8>)> {
 
 /// The rules of SPEC section 7's example, so matching is part of the cost. Shared with
 /// `benches/lambda.rs` and the opt-level comparison in `scripts/bench.py`.
-const EXAMPLE_RULES: &str = include_str!("data/example-rules.json");
+const EXAMPLE_RULES: &str = include_str!("../../benches/data/example-rules.json");
 
 fn convert_to_json(body: &[u8], rules: &Rules) -> Vec<u8> {
     let converted = convert(body, None, rules).expect("samples convert");
-    serde_json::to_vec(&Report::dry_run(converted)).expect("report serialises")
+    // What the function puts on the wire: each alert's JSON body.
+    let alerts: Vec<_> = converted
+        .iter()
+        .filter_map(|c| match &c.action {
+            Action::Send(alert) => Some(alert),
+            Action::Drop { .. } => None,
+        })
+        .collect();
+    serde_json::to_vec(&alerts).expect("alerts serialise")
 }
 
 fn bench(c: &mut Criterion) {
