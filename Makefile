@@ -41,7 +41,8 @@ lint-rust:
 # moto_server on PATH (the venv).
 unit:
 	cargo build --quiet --bins
-	$(call nextest,--lib --bins --test 'core_*')
+	$(call nextest,--workspace --lib --bins)
+	$(call nextest,-p harbor-flashduty-core --test core)
 
 e2e: venv
 	cargo build --quiet --bins

@@ -21,12 +21,15 @@
 //! Run with the venv tools on PATH: `make e2e`, or
 //! `PATH="$PWD/.venv/bin:$PATH" cargo nextest run --test e2e_events`.
 
-mod common;
+/// The fixture expectations table, shared with the core suite.
+#[path = "../core/tests/core/expectations.rs"]
+#[allow(dead_code)]
+mod expectations;
 mod support;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::expectations::{self, Fx, L, Outcome};
+use expectations::{Fx, L, Outcome};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

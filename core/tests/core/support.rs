@@ -1,11 +1,7 @@
-//! Helpers shared by the core test suites (`core_fixtures`, `core_keys`, `core_rules`,
-//! `core_properties`); `expectations` is also used by `e2e_events`. Nothing here calls into the
-//! code under test beyond the public API.
+//! Helpers shared by the core test modules. Nothing here calls into the code under test
+//! beyond the public API.
 
 #![allow(dead_code)]
-
-/// The expected outcome of every fixture (also used by `e2e_events`).
-pub mod expectations;
 
 use harbor_flashduty_core::alert::Alert;
 use harbor_flashduty_core::convert::{Action, Converted, convert};
@@ -18,6 +14,7 @@ use std::path::{Path, PathBuf};
 /// `tests/fixtures`.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
         .join("tests")
         .join("fixtures")
 }

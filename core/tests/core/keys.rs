@@ -1,8 +1,6 @@
 //! Alert key relations (SPEC section 6, "Alert key"): what must share a key, what must not.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use harbor_flashduty_core::severity::Severity;
 use serde_json::{Value, json};
 

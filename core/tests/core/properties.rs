@@ -3,9 +3,7 @@
 //!
 //! Case count: 2 000 per property by default; `PROPTEST_CASES` overrides it.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use harbor_flashduty_core::convert::{Action, convert};
 use harbor_flashduty_core::payload::CloudEventAttributes;
 use harbor_flashduty_core::rules::Rules;
