@@ -148,7 +148,7 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
             match &item.action {
                 Action::Drop { by } => {
                     log_event(&item, "dropped", None, None, None);
-                    metrics::emit(item.event.kind.as_str(), Outcome::Dropped, None);
+                    metrics::emit(item.event.type_name(), Outcome::Dropped, None);
                     report.push_dropped(&item.event, by);
                 }
                 Action::Send(_) if failure.is_some() => {
@@ -168,7 +168,7 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                                 None,
                             );
                             metrics::emit(
-                                item.event.kind.as_str(),
+                                item.event.type_name(),
                                 Outcome::Forwarded,
                                 Some(latency),
                             );
@@ -187,7 +187,7 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                                 Some(latency),
                                 Some(&error),
                             );
-                            metrics::emit(item.event.kind.as_str(), Outcome::Failed, None);
+                            metrics::emit(item.event.type_name(), Outcome::Failed, None);
                             failure = Some(error);
                         }
                     }
@@ -254,9 +254,9 @@ fn log_event(
         Action::Drop { .. } => ("drop", ""),
     };
     tracing::info!(
-        event_type = item.event.kind.as_str(),
-        wire_type = item.event.wire_type.as_str(),
-        format = item.event.format.as_str(),
+        event_type = item.event.type_name(),
+        wire_type = item.event.origin.wire_type.as_str(),
+        format = item.event.origin.format.as_str(),
         rule = item.rule.as_str(),
         severity,
         alert_key,

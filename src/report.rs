@@ -50,7 +50,7 @@ impl Report {
 
     pub fn push_dropped(&mut self, event: &Event, by: &str) {
         self.dropped.push(Dropped {
-            event_type: event.kind.as_str().to_owned(),
+            event_type: event.type_name().to_owned(),
             rule: by.to_owned(),
         });
     }

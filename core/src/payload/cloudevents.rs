@@ -1,9 +1,9 @@
 //! Harbor 2.8+ CloudEvents: structured mode (the event is the body) and binary mode (the
 //! attributes are `ce-*` headers and the body is the data). `data` is Harbor's `event_data`.
 
-use super::harbor::{self, Context};
-use super::{Envelope, PayloadError, field, non_empty, required};
-use crate::event::{Event, EventType, Format};
+use super::harbor;
+use super::{Envelope, PayloadError, field, present, required};
+use crate::event::{Event, EventType, Format, Origin, Registry};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -79,7 +79,7 @@ fn build(
     data_at: &str,
     time_at: &str,
 ) -> Result<Event, PayloadError> {
-    let occurred_at = non_empty(time)
+    let occurred_at = present(time)
         .map(|t| {
             OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| {
                 PayloadError::field(time_at, format!("is not an RFC 3339 time ({t:?}): {e}"))
@@ -87,14 +87,15 @@ fn build(
         })
         .transpose()?;
     let event_type = EventType::from_cloudevents_name(&kind);
-    let context = Context {
-        wire_type: kind,
+    let origin = Origin {
+        registry: Registry::Harbor,
         format: Format::CloudEvents,
+        wire_type: kind,
         occurred_at,
-        operator: non_empty(operator),
-        portal_project_id: source.as_deref().and_then(project_id_of_source),
+        operator: present(operator),
     };
-    harbor::build(event_type, context, data, data_at)
+    let project_id = source.as_deref().and_then(project_id_of_source);
+    harbor::build(event_type, origin, project_id, data, data_at)
 }
 
 /// `/projects/5/webhook/policies/3` -> 5.

@@ -3,8 +3,11 @@
 //! `events` is one event.
 
 use super::harbor::digest_of_json;
-use super::{Envelope, PayloadError, from_json, non_empty, required};
-use crate::event::{Details, Event, EventType, Format, Registry, is_digest};
+use super::{Envelope, PayloadError, from_json, required, text};
+use crate::event::{
+    ArtifactAction, ArtifactRef, ChartAction, Event, EventType, Family, Format, Origin, Quota,
+    QuotaLevel, Reference, Registry, Repository, Scan, ScanKind, ScanOutcome, Subject,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
@@ -12,11 +15,16 @@ use time::OffsetDateTime;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct DocsEvent {
+    #[serde(deserialize_with = "text")]
     project: Option<String>,
+    #[serde(deserialize_with = "text")]
     repo_name: Option<String>,
+    #[serde(deserialize_with = "text")]
     tag: Option<String>,
+    #[serde(deserialize_with = "text")]
     full_name: Option<String>,
     trigger_time: Option<i64>,
+    #[serde(deserialize_with = "text")]
     image_id: Option<String>,
 }
 
@@ -46,7 +54,7 @@ pub(super) fn parse(envelope: &Envelope<'_>) -> Result<Vec<Event>, PayloadError>
     events
         .into_iter()
         .enumerate()
-        .map(|(i, raw)| event(kind.clone(), &event_type, raw, i))
+        .map(|(i, raw)| event(kind, &event_type, raw, i))
         .collect()
 }
 
@@ -68,40 +76,72 @@ fn event(
             })
         })
         .transpose()?;
-    let project = non_empty(e.project);
-    let repo_name = non_empty(e.repo_name);
-    let repository = non_empty(e.full_name).or_else(|| match (&project, repo_name) {
-        (_, Some(name)) if name.contains('/') => Some(name),
-        (Some(project), Some(name)) => Some(format!("{project}/{name}")),
-        (_, name) => name,
-    });
-    let (tag, digest) = match non_empty(e.tag) {
-        Some(tag) if is_digest(&tag) => (None, Some(tag)),
-        tag => (tag, non_empty(e.image_id)),
+    let project = e.project;
+    let repository = match (e.full_name.as_deref(), e.repo_name.as_deref()) {
+        (Some(full), _) => Repository::from_full_name(full),
+        (None, Some(name)) if name.contains('/') => Repository::from_full_name(name),
+        (None, Some(name)) => Repository::in_project(project.as_deref(), name),
+        (None, None) => None,
     };
-    let resources = match (&repository, &tag) {
-        (Some(repo), Some(tag)) => vec![format!("{repo}:{tag}")],
+    let reference = Reference::new(e.tag.as_deref(), e.image_id.as_deref());
+    let resources = match (&repository, reference.tag()) {
+        (Some(repository), Some(_)) => vec![
+            ArtifactRef {
+                repository,
+                reference: &reference,
+                short_digest: false,
+            }
+            .to_string(),
+        ],
         _ => Vec::new(),
     };
-    Ok(Event {
+    let origin = Origin {
         registry: Registry::Harbor,
         format: Format::DocsEnvelope,
         wire_type: wire_type.to_owned(),
         occurred_at,
         operator: None,
+    };
+    let subject = Subject {
         project,
         repository,
-        tag,
-        digest,
+        reference,
         harbor_host: None,
         link: None,
         resources,
-        details: match &kind {
-            EventType::Other(_) => Details::Other {
+    };
+    Ok(Event::new(origin, subject, family(kind, raw)))
+}
+
+/// The documented envelope carries only an artifact's fields, whatever its type says: scans
+/// come without a report, quota events without details.
+fn family(kind: EventType, raw: &RawValue) -> Family {
+    let scan = |outcome| {
+        Family::Scan(Scan {
+            outcome,
+            kind: ScanKind::Unspecified,
+            report: None,
+            error: None,
+        })
+    };
+    let quota = |level| {
+        Family::Quota(Quota {
+            level,
+            details: None,
+        })
+    };
+    match kind {
+        EventType::ScanningCompleted => scan(ScanOutcome::Completed),
+        EventType::ScanningFailed => scan(ScanOutcome::Failed),
+        EventType::ScanningStopped => scan(ScanOutcome::Stopped),
+        EventType::QuotaExceed => quota(QuotaLevel::Exceeded),
+        EventType::QuotaWarning => quota(QuotaLevel::Warning),
+        kind => match (ArtifactAction::of(kind), ChartAction::of(kind)) {
+            (Some(action), _) => Family::Artifact(action),
+            (None, Some(action)) => Family::Chart(action),
+            (None, None) => Family::Other {
                 data_digest: digest_of_json(Some(raw)),
             },
-            _ => Details::Artifact,
         },
-        kind,
-    })
+    }
 }

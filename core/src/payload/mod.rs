@@ -222,9 +222,16 @@ fn looks_like_slack(body: &[u8]) -> bool {
     compact.starts_with("{\"blocks\":[")
 }
 
-/// Text fields Harbor sends as `""` when empty mean "absent" everywhere downstream.
-pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+/// `#[serde(deserialize_with = "text")]`: a text field that Harbor sends as `""` (or blanks)
+/// when empty is absent, so nothing downstream checks for blank strings.
+pub(crate) fn text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    let value: Option<String> = Deserialize::deserialize(de)?;
+    Ok(value.filter(|v| crate::event::is_present(v)))
+}
+
+/// The same for a value that is already parsed.
+pub(crate) fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| crate::event::is_present(v))
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 //! (critical -> Critical, major -> High, minor -> Low) so rules and labels work unchanged.
 
 use super::harbor::digest_of_json;
-use super::{Envelope, PayloadError, field, from_json, non_empty, required};
+use super::{Envelope, PayloadError, field, from_json, present, required, text};
 use crate::event::{
-    Details, Event, EventType, Format, Registry, Scan, ScanKind, ScanSeverity, ScannerUpdate,
-    VulnCounts, VulnReport, is_digest,
+    ArtifactAction, ArtifactRef, ChartAction, Event, EventType, Family, Format, Origin, Reference,
+    Registry, Repository, Scan, ScanKind, ScanOutcome, ScanSeverity, ScannerUpdate, Subject,
+    VulnCounts, VulnReport,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,16 +20,24 @@ use time::format_description::well_known::Rfc3339;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Contents {
+    #[serde(deserialize_with = "text")]
     namespace: Option<String>,
+    #[serde(deserialize_with = "text")]
     repository: Option<String>,
+    #[serde(deserialize_with = "text")]
     tag: Option<String>,
+    #[serde(deserialize_with = "text")]
     digest: Option<String>,
+    #[serde(deserialize_with = "text")]
     #[serde(rename = "imageName")]
     image_name: Option<String>,
+    #[serde(deserialize_with = "text")]
     author: Option<String>,
     #[serde(rename = "scanSummary")]
     scan_summary: Option<ScanSummary>,
+    #[serde(deserialize_with = "text")]
     error: Option<String>,
+    #[serde(deserialize_with = "text")]
     scanner_version: Option<String>,
     db_version: Option<Value>,
     success: Option<bool>,
@@ -37,14 +46,19 @@ struct Contents {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ScanSummary {
+    #[serde(deserialize_with = "text")]
     namespace: Option<String>,
+    #[serde(deserialize_with = "text")]
     repository: Option<String>,
     /// Some MSR versions name the repository `reponame`.
+    #[serde(deserialize_with = "text")]
     reponame: Option<String>,
+    #[serde(deserialize_with = "text")]
     tag: Option<String>,
     critical: Option<u64>,
     major: Option<u64>,
     minor: Option<u64>,
+    #[serde(deserialize_with = "text")]
     check_completed_at: Option<String>,
 }
 
@@ -54,7 +68,7 @@ pub(super) fn parse(envelope: &Envelope<'_>) -> Result<Event, PayloadError> {
     let contents: Contents = from_json(raw_contents.get().as_bytes(), "contents")?;
     let created_at: Option<String> = field(envelope.created_at, "createdAt")?;
     let location: Option<String> = field(envelope.location, "location")?;
-    let occurred_at = non_empty(created_at)
+    let occurred_at = present(created_at)
         .map(|t| {
             OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| {
                 PayloadError::field("createdAt", format!("is not an RFC 3339 time ({t:?}): {e}"))
@@ -62,89 +76,99 @@ pub(super) fn parse(envelope: &Envelope<'_>) -> Result<Event, PayloadError> {
         })
         .transpose()?;
     let kind = EventType::from_msr3_name(&wire_type);
-
-    let summary = contents.scan_summary.as_ref();
-    let project = non_empty(contents.namespace.clone())
-        .or_else(|| summary.and_then(|s| non_empty(s.namespace.clone())));
-    let repo_name = non_empty(contents.repository.clone()).or_else(|| {
-        summary
-            .and_then(|s| non_empty(s.repository.clone()).or_else(|| non_empty(s.reponame.clone())))
-    });
-    let repository = match (&project, repo_name) {
-        (Some(project), Some(name)) => Some(format!("{project}/{name}")),
-        (None, name) => name,
-        (Some(_), None) => None,
+    let origin = Origin {
+        registry: Registry::Msr3,
+        format: Format::Msr3,
+        wire_type,
+        occurred_at,
+        operator: contents.author.clone(),
     };
-    let image = non_empty(contents.image_name.clone());
-    let image_digest = image
-        .as_deref()
-        .and_then(|i| i.split_once('@'))
-        .map(|(_, d)| d.to_owned());
-    let (tag, digest) = match non_empty(contents.tag.clone())
-        .or_else(|| summary.and_then(|s| non_empty(s.tag.clone())))
-    {
-        Some(tag) if is_digest(&tag) => (None, Some(tag)),
-        tag => (tag, non_empty(contents.digest.clone()).or(image_digest)),
-    };
-    let host = image.as_deref().and_then(registry_host);
-    let link = host
-        .as_deref()
-        .map(|h| match (non_empty(location), &repository, &tag) {
-            (Some(location), _, _) if location.starts_with('/') => format!("https://{h}{location}"),
-            (_, Some(repo), Some(tag)) => format!("https://{h}/repositories/{repo}/tags/{tag}"),
-            _ => format!("https://{h}"),
-        });
-    let resources = match (&repository, &tag, &digest) {
-        (Some(repo), Some(tag), _) => vec![format!("{repo}:{tag}")],
-        (Some(repo), None, Some(digest)) => vec![format!("{repo}@{digest}")],
-        _ => Vec::new(),
-    };
-
-    let details = match &kind {
-        EventType::ScanningCompleted => Details::Scan(Scan {
+    let subject = subject(&contents, present(location));
+    let family = match kind {
+        EventType::ScanningCompleted => Family::Scan(Scan {
+            outcome: ScanOutcome::Completed,
             kind: ScanKind::Vulnerability,
-            report: summary.map(vuln_report),
+            report: contents.scan_summary.as_ref().map(vuln_report),
             error: None,
         }),
-        EventType::ScanningFailed => Details::Scan(Scan {
+        EventType::ScanningFailed => Family::Scan(Scan {
+            outcome: ScanOutcome::Failed,
             kind: ScanKind::Vulnerability,
             report: Some(VulnReport {
                 status: Some("Error".to_owned()),
                 ..VulnReport::default()
             }),
-            error: non_empty(contents.error.clone()),
+            error: contents.error,
         }),
-        EventType::ScannerUpdateCompleted => Details::ScannerUpdate(ScannerUpdate {
+        EventType::ScannerUpdateCompleted => Family::ScannerUpdate(ScannerUpdate {
             success: contents.success,
-            scanner_version: non_empty(contents.scanner_version.clone()),
-            db_version: contents.db_version.as_ref().and_then(|v| match v {
-                Value::String(s) => non_empty(Some(s.clone())),
+            scanner_version: contents.scanner_version,
+            db_version: contents.db_version.and_then(|v| match v {
+                Value::String(s) => present(Some(s)),
                 Value::Null => None,
                 other => Some(other.to_string()),
             }),
         }),
-        EventType::Other(_) => Details::Other {
-            data_digest: digest_of_json(Some(raw_contents)),
+        kind => match (ArtifactAction::of(kind), ChartAction::of(kind)) {
+            (Some(action), _) => Family::Artifact(action),
+            (None, Some(action)) => Family::Chart(action),
+            (None, None) => Family::Other {
+                data_digest: digest_of_json(Some(raw_contents)),
+            },
         },
-        _ => Details::Artifact,
     };
+    Ok(Event::new(origin, subject, family))
+}
 
-    Ok(Event {
-        kind,
-        registry: Registry::Msr3,
-        format: Format::Msr3,
-        wire_type,
-        occurred_at,
-        operator: non_empty(contents.author),
+/// The repository, tag and registry host, from `contents` or its `scanSummary`, and a link to
+/// the repository page (or `location`, where MSR gives one).
+fn subject(contents: &Contents, location: Option<String>) -> Subject {
+    let summary = contents.scan_summary.as_ref();
+    let project = contents
+        .namespace
+        .clone()
+        .or_else(|| summary.and_then(|s| s.namespace.clone()));
+    let repo_name = contents
+        .repository
+        .as_deref()
+        .or_else(|| summary.and_then(|s| s.repository.as_deref().or(s.reponame.as_deref())));
+    let repository = repo_name.and_then(|name| Repository::in_project(project.as_deref(), name));
+    let image = contents.image_name.as_deref();
+    let image_digest = image.and_then(|i| i.split_once('@')).map(|(_, d)| d);
+    let tag = contents
+        .tag
+        .as_deref()
+        .or_else(|| summary.and_then(|s| s.tag.as_deref()));
+    let reference = Reference::new(tag, contents.digest.as_deref().or(image_digest));
+    let host = image.and_then(registry_host);
+    let link = host
+        .as_deref()
+        .map(|h| match (location, &repository, reference.tag()) {
+            (Some(location), _, _) if location.starts_with('/') => format!("https://{h}{location}"),
+            (_, Some(repo), Some(tag)) => format!("https://{h}/repositories/{repo}/tags/{tag}"),
+            _ => format!("https://{h}"),
+        });
+    let resources = repository
+        .as_ref()
+        .filter(|_| !reference.is_empty())
+        .map(|repository| {
+            ArtifactRef {
+                repository,
+                reference: &reference,
+                short_digest: false,
+            }
+            .to_string()
+        })
+        .into_iter()
+        .collect();
+    Subject {
         project,
         repository,
-        tag,
-        digest,
+        reference,
         harbor_host: host,
         link,
         resources,
-        details,
-    })
+    }
 }
 
 fn vuln_report(summary: &ScanSummary) -> VulnReport {
@@ -162,7 +186,7 @@ fn vuln_report(summary: &ScanSummary) -> VulnReport {
         counts: Some(counts),
         scanner: None,
         started_at: None,
-        finished_at: non_empty(summary.check_completed_at.clone()),
+        finished_at: summary.check_completed_at.clone(),
     }
 }
 
@@ -196,6 +220,6 @@ mod tests {
         let body =
             br#"{"type":"TAG_PUSH","createdAt":"2019-05-15T19:39:40.607337713Z","contents":{}}"#;
         let event = crate::payload::parse(body, None).unwrap().remove(0);
-        assert_eq!(event.occurred_at.unwrap().nanosecond(), 607_337_713);
+        assert_eq!(event.origin.occurred_at.unwrap().nanosecond(), 607_337_713);
     }
 }

@@ -115,9 +115,9 @@ impl Rules {
 impl When {
     fn matches(&self, event: &Event) -> bool {
         let names = || {
-            [event.kind.as_str(), event.wire_type.as_str()]
+            [event.type_name(), event.origin.wire_type.as_str()]
                 .into_iter()
-                .chain(event.kind.aliases().iter().copied())
+                .chain(event.event_type().aliases().map(|alias| -> &str { alias }))
         };
         let event_ok = self
             .event
@@ -131,10 +131,10 @@ impl When {
         });
         event_ok
             && scan_ok
-            && field_matches(&self.project, event.project.as_deref())
-            && field_matches(&self.repository, event.repository.as_deref())
-            && field_matches(&self.tag, event.tag.as_deref())
-            && field_matches(&self.operator, event.operator.as_deref())
+            && field_matches(&self.project, event.project())
+            && field_matches(&self.repository, event.repository().map(|r| r.as_str()))
+            && field_matches(&self.tag, event.tag())
+            && field_matches(&self.operator, event.origin.operator.as_deref())
             && field_matches(&self.status, event.status())
     }
 }

@@ -69,11 +69,11 @@ fn problems(fx: &Fx, part: Part) -> Vec<String> {
         return out;
     }
     let c = &converted[0];
-    if c.event.kind.as_str() != fx.event_type {
+    if c.event.type_name() != fx.event_type {
         bad(format!(
             "canonical type: expected {}, got {}",
             fx.event_type,
-            c.event.kind.as_str()
+            c.event.type_name()
         ));
     }
     match (&fx.outcome, &c.action) {
@@ -671,7 +671,7 @@ fn project_quota_is_exceed_when_its_details_say_exceed_in_any_case() {
         let mut v = base.clone();
         v["event_data"]["custom_attributes"]["Details"] = details.clone();
         let c = one(&v, &builtin());
-        assert_eq!(c.event.kind.as_str(), kind, "{details}");
+        assert_eq!(c.event.type_name(), kind, "{details}");
     }
 }
 
@@ -694,7 +694,7 @@ fn msr3_types_map_to_canonical_types() {
         let mut v = base.clone();
         v["type"] = json!(wire);
         let c = one(&v, &builtin());
-        assert_eq!(c.event.kind.as_str(), canonical, "{wire}");
+        assert_eq!(c.event.type_name(), canonical, "{wire}");
         match (&c.action, outcome) {
             (Action::Send(alert), Some(severity)) => {
                 assert_eq!(alert.event_status, severity, "{wire}");
@@ -779,7 +779,7 @@ fn any_unknown_cloudevents_type_is_kept_and_sent_as_info() {
         let mut v = json_fixture("harbor/cloudevents_harbor.unknown_type.json");
         v["type"] = json!(t);
         let c = one(&v, &builtin());
-        assert_eq!(c.event.kind.as_str(), t);
+        assert_eq!(c.event.type_name(), t);
         match c.action {
             Action::Send(alert) => {
                 assert_eq!(alert.event_status, Severity::Info);

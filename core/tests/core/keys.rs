@@ -485,10 +485,10 @@ fn default_and_cloudevents_fixture_pairs_share_keys() {
             failures.push(format!("{default} -> {kd}\n{ce} -> {kc}"));
         }
         let (od, oc) = (one(&d, &builtin()), one(&c, &builtin()));
-        if od.event.kind != oc.event.kind {
+        if od.event.type_name() != oc.event.type_name() {
             failures.push(format!(
                 "{default} and {ce}: canonical types {} vs {}",
-                od.event.kind, oc.event.kind
+                od.event.type_name(), oc.event.type_name()
             ));
         }
         let status = |a: &harbor_flashduty_core::convert::Action| match a {
@@ -529,10 +529,10 @@ fn every_default_fixture_as_a_cloudevent_keeps_its_key() {
                 failures.push(format!("{file} as {ce_type} (id {id}): {kd} vs {kc}"));
             }
             let (a, b) = (one(&default, &builtin()), one(&ce, &builtin()));
-            if a.event.kind != b.event.kind {
+            if a.event.type_name() != b.event.type_name() {
                 failures.push(format!(
                     "{file} as {ce_type}: canonical types {} vs {}",
-                    a.event.kind, b.event.kind
+                    a.event.type_name(), b.event.type_name()
                 ));
             }
         }
@@ -557,10 +557,10 @@ fn legacy_names_keep_the_key() {
         let mut old = default.clone();
         old["type"] = json!(legacy);
         let (a, b) = (one(&default, &builtin()), one(&old, &builtin()));
-        if a.event.kind != b.event.kind {
+        if a.event.type_name() != b.event.type_name() {
             failures.push(format!(
                 "{file} as {legacy}: canonical types {} vs {}",
-                a.event.kind, b.event.kind
+                a.event.type_name(), b.event.type_name()
             ));
         }
         let (kd, kl) = (key_of(&default), key_of(&old));

@@ -512,7 +512,7 @@ fn a_drop_rule_names_itself_and_the_built_in_drop_is_default() {
         convert_value(&fixture(rel), &r)
             .into_iter()
             .map(|c| match c.action {
-                Action::Drop { by } => (c.event.kind.as_str().to_owned(), by),
+                Action::Drop { by } => (c.event.type_name().to_owned(), by),
                 Action::Send(alert) => panic!("{rel}: sent {alert:?}"),
             })
             .collect()
