@@ -2,12 +2,15 @@
 //!
 //! Checks run in the order the SPEC gives: method, empty body, caller authentication (before
 //! the body is parsed), size, payload. Every error maps to its status in [`RequestError::status`].
+//! The converted events go to [`delivery`]; what happened to each is observed once
+//! ([`observe`]) and becomes the answer.
 
 use crate::config::{Auth, ConfigCache, ConfigError, ConfigSource};
+use crate::delivery::{self, Target};
 use crate::flashduty::{AlertSink, DeliveryError};
-use crate::metrics::{self, Outcome};
-use crate::report::{Report, ReportedAlert};
-use harbor_flashduty_core::convert::{self, Action, Converted};
+use crate::observe;
+use crate::report::Report;
+use harbor_flashduty_core::convert;
 use harbor_flashduty_core::payload::{CloudEventAttributes, PayloadError};
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -87,7 +90,7 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
             Ok(report) => (StatusCode::OK, serde_json::to_string(&report)),
             Err(error) => {
                 let status = error.status();
-                tracing::warn!(status = status.as_u16(), error = %error, "request refused");
+                observe::refused(status, &error);
                 (
                     status,
                     serde_json::to_string(&serde_json::json!({ "error": error.to_string() })),
@@ -116,13 +119,7 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
                 ..Report::default()
             });
         }
-        let config = match self.config.get().await {
-            Ok(config) => config,
-            Err(error) => {
-                metrics::emit(metrics::UNPARSED, Outcome::Failed, None);
-                return Err(error.into());
-            }
-        };
+        let config = self.config.get().await?;
         authorize(&config.auth, request)?;
         if body.len() > MAX_BODY {
             return Err(RequestError::TooLarge { size: body.len() });
@@ -132,72 +129,19 @@ impl<C: ConfigSource, S: AlertSink> Handler<C, S> {
         });
         let converted = convert::convert(body, binary_ce.as_ref(), &config.rules)?;
 
-        let push_url = match (&config.push_url, self.dry_run) {
-            (Some(url), false) => url,
-            _ => {
-                for item in &converted {
-                    log_event(item, "dry_run", None, None, None);
-                }
-                return Ok(Report::dry_run(converted));
-            }
+        let target = match (&config.push_url, self.dry_run) {
+            (Some(push_url), false) => Target::Flashduty {
+                push_url,
+                deadline: started + self.budget,
+            },
+            _ => Target::DryRun,
         };
-        let deadline = started + self.budget;
-        let mut report = Report::default();
-        let mut failure = None;
-        for item in converted {
-            match &item.action {
-                Action::Drop { by } => {
-                    log_event(&item, "dropped", None, None, None);
-                    metrics::emit(item.event.type_name(), Outcome::Dropped, None);
-                    report.push_dropped(&item.event, by);
-                }
-                Action::Send(_) if failure.is_some() => {
-                    log_event(&item, "not_sent", None, None, None)
-                }
-                Action::Send(alert) => {
-                    let sent_at = Instant::now();
-                    let result = self.sink.send(push_url, alert, deadline).await;
-                    let latency = sent_at.elapsed();
-                    match result {
-                        Ok(accepted) => {
-                            log_event(
-                                &item,
-                                "forwarded",
-                                accepted.request_id.as_deref(),
-                                Some(latency),
-                                None,
-                            );
-                            metrics::emit(
-                                item.event.type_name(),
-                                Outcome::Forwarded,
-                                Some(latency),
-                            );
-                            if let Action::Send(alert) = item.action {
-                                report.alerts.push(ReportedAlert {
-                                    alert,
-                                    flashduty_request_id: accepted.request_id,
-                                });
-                            }
-                        }
-                        Err(error) => {
-                            log_event(
-                                &item,
-                                "failed",
-                                error.request_id(),
-                                Some(latency),
-                                Some(&error),
-                            );
-                            metrics::emit(item.event.type_name(), Outcome::Failed, None);
-                            failure = Some(error);
-                        }
-                    }
-                }
-            }
+        let dry_run = matches!(target, Target::DryRun);
+        let delivered = delivery::deliver(&self.sink, target, converted).await;
+        for event in &delivered {
+            observe::event(&event.item, &event.outcome);
         }
-        match failure {
-            Some(error) => Err(error.into()),
-            None => Ok(report),
-        }
+        Ok(Report::from_delivery(delivered, dry_run)?)
     }
 }
 
@@ -239,31 +183,4 @@ fn matches(expected: Option<&[u8]>, presented: Option<&[u8]>) -> bool {
         (Some(expected), Some(presented)) => bool::from(expected.ct_eq(presented)),
         _ => false,
     }
-}
-
-/// One JSON log line per Harbor event. Secrets never reach these fields.
-fn log_event(
-    item: &Converted,
-    outcome: &str,
-    request_id: Option<&str>,
-    latency: Option<Duration>,
-    error: Option<&DeliveryError>,
-) {
-    let (severity, alert_key) = match &item.action {
-        Action::Send(alert) => (alert.event_status.as_str(), alert.alert_key.as_str()),
-        Action::Drop { .. } => ("drop", ""),
-    };
-    tracing::info!(
-        event_type = item.event.type_name(),
-        wire_type = item.event.origin.wire_type.as_str(),
-        format = item.event.origin.format.as_str(),
-        rule = item.rule.as_str(),
-        severity,
-        alert_key,
-        outcome,
-        flashduty_request_id = request_id.unwrap_or(""),
-        latency_ms = latency.map_or(0.0, |l| l.as_secs_f64() * 1000.0),
-        error = error.map(ToString::to_string).unwrap_or_default(),
-        "harbor event"
-    );
 }

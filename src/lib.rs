@@ -4,17 +4,21 @@
 //! (`core/`), which parses payloads, applies rules and builds alerts without any I/O:
 //!
 //! * [`config`] loads settings from SSM or the environment;
-//! * [`flashduty`] delivers alerts over the one HTTPS client of [`transport`] (which also
-//!   carries the SSM client);
 //! * [`handler`] is the Function URL's HTTP contract; [`report`] its success body;
-//! * [`metrics`] and [`logging`] are what CloudWatch sees.
+//! * [`delivery`] sends a request's alerts and says what happened to each event;
+//! * [`flashduty`] is the Flashduty client, over the one HTTPS client of [`transport`] (which
+//!   also carries the SSM client);
+//! * [`observe`] turns each event's outcome into a log line and a metric ([`metrics`]);
+//!   [`logging`] sets log output up.
 //!
 //! `main.rs` only wires them.
 
 pub mod config;
+pub mod delivery;
 pub mod flashduty;
 pub mod handler;
 pub mod logging;
 pub mod metrics;
+pub mod observe;
 pub mod report;
 pub mod transport;

@@ -1,6 +1,6 @@
 //! The Lambda: wires configuration, the HTTPS client, Flashduty and the handler, then serves.
 
-use harbor_flashduty::config::{ConfigCache, LocalSource, Settings, Source, SsmSource};
+use harbor_flashduty::config::{ConfigCache, LocalSource, Settings, Source, SsmSource, ssm_client};
 use harbor_flashduty::flashduty::{Flashduty, RetryPolicy};
 use harbor_flashduty::handler::Handler;
 use harbor_flashduty::transport;
@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     let http = transport::https_client(cert_file.as_deref())?;
     let source = match &settings.ssm_prefix {
         Some(prefix) => Source::Ssm(SsmSource::new(
-            transport::aws::ssm_client(http.clone(), env),
+            ssm_client(http.clone(), env),
             prefix.clone(),
             settings.allow_unauthenticated,
         )),

@@ -1,12 +1,12 @@
-//! The AWS SDK's HTTP over the shared client, and the SSM client built from the environment.
+//! The AWS SDK's HTTP over the shared client.
 //!
 //! The SDK's own HTTPS client would bring a second hyper/rustls stack and load the system
-//! root store again at cold start; the SDK takes any [`HttpClient`], so it gets ours.
-//! Credentials and region come from the environment variables Lambda sets; the SDK's full
-//! provider chain (profiles, SSO, IMDS, STS) has nothing to find in a Lambda and would add
-//! ~0.7 MB to the binary.
+//! root store again at cold start; the SDK takes any [`HttpClient`], so it gets ours. The SSM
+//! client itself is built with the code that reads SSM, in [`crate::config::ssm`].
 
-use aws_sdk_ssm::config::{BehaviorVersion, Region};
+/// The SSM client's builder, re-exported under its former path for existing callers.
+pub use crate::config::ssm_client;
+
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -17,39 +17,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use std::time::Duration;
-
-/// Timeouts that keep an SSM read well inside Harbor's 3 s wait.
-fn timeouts() -> aws_sdk_ssm::config::timeout::TimeoutConfig {
-    aws_sdk_ssm::config::timeout::TimeoutConfig::builder()
-        .connect_timeout(super::CONNECT_TIMEOUT)
-        .read_timeout(Duration::from_millis(1000))
-        .operation_attempt_timeout(Duration::from_millis(1000))
-        .operation_timeout(Duration::from_millis(2000))
-        .build()
-}
-
-/// The SSM client: region from `AWS_REGION` (or `AWS_DEFAULT_REGION`), credentials from
-/// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, endpoint from
-/// `AWS_ENDPOINT_URL_SSM` (or `AWS_ENDPOINT_URL`) when set, e.g. a local SSM.
-pub fn ssm_client(
-    http: reqwest::Client,
-    env: impl Fn(&str) -> Option<String>,
-) -> aws_sdk_ssm::Client {
-    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
-    let endpoint = env("AWS_ENDPOINT_URL_SSM").or_else(|| env("AWS_ENDPOINT_URL"));
-    let mut config = aws_sdk_ssm::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(sdk_http_client(http))
-        .credentials_provider(
-            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-        )
-        .timeout_config(timeouts())
-        .region(region.map(Region::new));
-    if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
-        config = config.endpoint_url(endpoint);
-    }
-    aws_sdk_ssm::Client::from_conf(config.build())
-}
 
 /// `client` as the SDK's HTTP client.
 pub fn sdk_http_client(client: reqwest::Client) -> SharedHttpClient {

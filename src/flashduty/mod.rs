@@ -3,11 +3,14 @@
 //! 429, 5xx and connection errors are retried with backoff (honouring `Retry-After`) while
 //! the deadline allows; a refused TLS certificate would fail again on every retry, so it is
 //! not. Other 4xx, and a 2xx whose body carries `error`, are refusals and are never retried.
-//! Errors never include the push URL's query (the integration key).
+//! Errors never include the push URL's query (the integration key). What an answer means is
+//! decided in [`answer`], without I/O; this module only sends, waits and retries.
+
+pub mod answer;
 
 use crate::config::PushUrl;
+use answer::{Answer, Verdict};
 use harbor_flashduty_core::alert::Alert;
-use serde::Deserialize;
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -105,89 +108,64 @@ impl Flashduty {
             .await;
     }
 
-    async fn attempt(&self, url: &PushUrl, body: &[u8], timeout: Duration) -> Attempt {
-        let sent = self
+    /// One POST. `Err` is a failure to get an answer at all.
+    async fn attempt(
+        &self,
+        url: &PushUrl,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<Verdict, NoAnswer> {
+        let response = self
             .http
             .post(url.url().clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec())
             .timeout(timeout)
             .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(e) if crate::transport::is_tls_failure(&e) => return Attempt::GiveUp(describe(&e)),
-            Err(e) => {
-                return Attempt::Retry {
-                    reason: describe(&e),
-                    after: None,
-                };
-            }
-        };
+            .await
+            .map_err(|e| {
+                if crate::transport::is_tls_failure(&e) {
+                    NoAnswer::Fatal(describe(&e))
+                } else {
+                    NoAnswer::Transient(describe(&e))
+                }
+            })?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let header_id = response
-            .headers()
-            .get("flashcat-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header(reqwest::header::RETRY_AFTER);
+        let request_id_header = header(reqwest::header::HeaderName::from_static(
+            "flashcat-request-id",
+        ));
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(e) if status.is_success() => {
-                return Attempt::Retry {
-                    reason: describe(&e),
-                    after: None,
-                };
-            }
+            // An accepted alert whose answer was cut off is not known to be accepted.
+            Err(e) if status.is_success() => return Err(NoAnswer::Transient(describe(&e))),
             Err(_) => Default::default(),
         };
-        let parsed: FlashdutyResponse = serde_json::from_slice(&bytes).unwrap_or_default();
-        let request_id = parsed.request_id.or(header_id);
-
-        if status.is_success() {
-            return match parsed.error {
-                None => Attempt::Accepted { request_id },
-                Some(error) => Attempt::Refused(DeliveryError::Refused {
-                    status: status.as_u16(),
-                    code: error.code.unwrap_or_else(|| "unknown".to_owned()),
-                    message: error.message.unwrap_or_default(),
-                    request_id: request_id.unwrap_or_else(|| "none".to_owned()),
-                }),
-            };
-        }
-        let code = parsed.error.as_ref().and_then(|e| e.code.clone());
-        if status.as_u16() == 429 || status.is_server_error() {
-            let code = code.map(|c| format!(" {c}")).unwrap_or_default();
-            return Attempt::Retry {
-                reason: format!("HTTP {}{code}", status.as_u16()),
-                after: retry_after,
-            };
-        }
-        let error = parsed.error.unwrap_or_default();
-        Attempt::Refused(DeliveryError::Refused {
-            status: status.as_u16(),
-            code: error.code.unwrap_or_else(|| "unknown".to_owned()),
-            message: error.message.unwrap_or_default(),
-            request_id: request_id.unwrap_or_else(|| "none".to_owned()),
-        })
+        Ok(answer::classify(
+            &Answer {
+                status: status.as_u16(),
+                retry_after: retry_after.as_deref(),
+                request_id_header: request_id_header.as_deref(),
+                body: &bytes,
+            },
+            SystemTime::now(),
+        ))
     }
 }
 
-enum Attempt {
-    Accepted {
-        request_id: Option<String>,
-    },
-    Refused(DeliveryError),
-    /// Flashduty cannot be reached in a way retrying cannot fix (its certificate is refused).
-    GiveUp(String),
-    Retry {
-        reason: String,
-        after: Option<Duration>,
-    },
+/// Why an attempt got no answer to classify.
+enum NoAnswer {
+    /// A connection error or timeout: retried while the budget allows.
+    Transient(String),
+    /// Flashduty's certificate was refused: every retry would fail alike.
+    Fatal(String),
 }
 
 impl AlertSink for Flashduty {
@@ -208,15 +186,30 @@ impl AlertSink for Flashduty {
             attempts += 1;
             let timeout = left.min(self.policy.attempt_timeout);
             let (reason, after) = match self.attempt(url, &body, timeout).await {
-                Attempt::Accepted { request_id } => {
+                Ok(Verdict::Accepted { request_id }) => {
                     return Ok(Accepted {
                         request_id,
                         attempts,
                     });
                 }
-                Attempt::Refused(error) => return Err(error),
-                Attempt::GiveUp(last) => return Err(DeliveryError::Unavailable { attempts, last }),
-                Attempt::Retry { reason, after } => (reason, after),
+                Ok(Verdict::Refused {
+                    status,
+                    code,
+                    message,
+                    request_id,
+                }) => {
+                    return Err(DeliveryError::Refused {
+                        status,
+                        code,
+                        message,
+                        request_id,
+                    });
+                }
+                Ok(Verdict::Retry { reason, after }) => (reason, after),
+                Err(NoAnswer::Transient(reason)) => (reason, None),
+                Err(NoAnswer::Fatal(last)) => {
+                    return Err(DeliveryError::Unavailable { attempts, last });
+                }
             };
             let wait = after.unwrap_or_else(|| jittered(backoff));
             let left = deadline.saturating_duration_since(Instant::now());
@@ -256,19 +249,6 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-/// `Retry-After` is seconds or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
 /// Backoff plus up to 25% jitter, so retries from many instances do not line up.
 fn jittered(backoff: Duration) -> Duration {
     let nanos = SystemTime::now()
@@ -277,36 +257,9 @@ fn jittered(backoff: Duration) -> Duration {
     backoff + backoff.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
-#[derive(Deserialize, Default)]
-struct FlashdutyResponse {
-    #[serde(default)]
-    request_id: Option<String>,
-    #[serde(default)]
-    error: Option<FlashdutyError>,
-}
-
-#[derive(Deserialize, Default)]
-struct FlashdutyError {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
 
     #[test]
     fn jitter_stays_within_a_quarter() {
