@@ -37,16 +37,18 @@ lint-rust:
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
 
-# Core tests need nothing outside cargo; the end-to-end ones find cargo-lambda and
-# moto_server on PATH (the venv).
+# Unit tests, the core's test binary and the package's in-process one (tests/handler) need
+# nothing outside cargo; the end-to-end binary (tests/e2e) finds cargo-lambda and moto_server on
+# PATH (the venv).
 unit:
 	cargo build --quiet --bins
 	$(call nextest,--workspace --lib --bins)
 	$(call nextest,-p harbor-flashduty-core --test core)
+	$(call nextest,-p harbor-flashduty --test handler)
 
 e2e: venv
 	cargo build --quiet --bins
-	$(call nextest,--test 'e2e_*')
+	$(call nextest,-p harbor-flashduty --test e2e)
 
 # Known vulnerabilities in Cargo.lock. Offline, the RustSec snapshot beside the checkout is used
 # when there is one (an optional aid); elsewhere cargo-audit fetches its own database.
@@ -64,11 +66,14 @@ clean:
 	rm -rf $(VENV) .aws-sam
 
 # cargo-nextest when present (it is on this kind of machine), else cargo test.
+# $(1): cargo's arguments; $(2), optional: the top-level test modules to run, e.g.
+# `faults hostile` (tests whose names start `faults::` or `hostile::`).
+space := $(subst ,, )
 define nextest
 	if command -v cargo-nextest >/dev/null; then \
-	  cargo nextest run --no-fail-fast $(1); \
+	  cargo nextest run --no-fail-fast $(1)$(if $(2), -E 'test(/^($(subst $(space),|,$(strip $(2))))::/)'); \
 	else \
-	  cargo test --no-fail-fast $(1); \
+	  cargo test --no-fail-fast $(1)$(if $(2), -- $(addsuffix ::,$(2))); \
 	fi
 endef
 

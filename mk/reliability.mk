@@ -5,8 +5,8 @@
 #
 #   make secrets-scan          scan everything the e2e tests captured (target/e2e-capture) for
 #                              leaked secrets; fails when nothing was captured
-#   make hostile               hostile input against the handler (tests/handler_hostile.rs);
-#                              part of `make test`, run before the e2e tests
+#   make hostile               hostile input: in-process (tests/handler/hostile, part of
+#                              `make unit`) and over HTTP (tests/e2e/hostile, part of `make e2e`)
 #   make reliability           the fault matrix, the bursts, the hostile input and the scan,
 #                              then the figures (target/reliability/*.json) as docs/RELIABILITY.md
 #   make reliability-report    docs/RELIABILITY.md from the figures of the last run
@@ -22,17 +22,15 @@ secrets-scan:
 	python3 scripts/scan_secrets.py --self-test
 	python3 scripts/scan_secrets.py
 
-# `make test` runs the end-to-end suites by name (e2e_*); this one is named after the handler,
-# so it is hooked in ahead of them, where `secrets-scan` also sees what it captured.
-e2e: hostile
-
+# `make test` runs both halves of the hostile suite already (`unit` and `e2e`); these run only
+# the reliability tests of the two test binaries, by module.
 hostile: venv
 	cargo build --quiet --bins
-	$(call nextest,--test handler_hostile)
+	$(call nextest,-p harbor-flashduty --test handler --test e2e,hostile)
 
 reliability: venv
 	cargo build --quiet --bins
-	$(call nextest,--test e2e_faults --test e2e_burst --test handler_hostile)
+	$(call nextest,-p harbor-flashduty --test e2e --test handler,faults burst hostile)
 	python3 scripts/scan_secrets.py
 	python3 scripts/reliability_report.py --output docs/RELIABILITY.md
 

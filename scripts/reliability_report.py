@@ -2,9 +2,10 @@
 """Write the reliability section (docs/RELIABILITY.md) from the figures of the last run.
 
 The figures come from target/reliability/*.json, written by
-  tests/e2e_faults.rs        faults.json        the fault matrix
-  tests/e2e_burst.rs         burst.json         1000-event bursts, healthy and failing
-  tests/handler_hostile.rs   hostile_*.json     hostile input, in-process and over HTTP
+  tests/e2e/faults           faults.json        the fault matrix
+  tests/e2e/burst            burst.json         1000-event bursts, healthy and failing
+  tests/handler/hostile      hostile_*.json     hostile input in-process,
+  tests/e2e/hostile                             and over HTTP
   scripts/scan_secrets.py    secrets.json       the secrets scan of every e2e capture
 and, when `make fuzz` ran, fuzz.log (libFuzzer's output).
 
@@ -109,7 +110,7 @@ def render(d: dict) -> str:
 
     w("### Faults")
     w("")
-    w("`tests/e2e_faults.rs`: each fault against its own function and stand-in. *Attempts* are the "
+    w("`tests/e2e/faults`: each fault against its own function and stand-in. *Attempts* are the "
       "requests Flashduty received while the request was open. For every request the test checks "
       "*2xx if and only if Flashduty accepted every alert or a rule dropped the event*.")
     w("")
@@ -131,7 +132,7 @@ def render(d: dict) -> str:
 
     w("### Bursts")
     w("")
-    w(f"`tests/e2e_burst.rs`: {n(healthy['events'])} distinct events (pushes, CloudEvents pushes, "
+    w(f"`tests/e2e/burst`: {n(healthy['events'])} distinct events (pushes, CloudEvents pushes, "
       "deletes, scans, quota, replication, chart uploads, MSR 3 tag pushes, each in a project of its "
       f"own), {healthy['concurrency']} at a time, {healthy['instances']} function instances.")
     w("")
@@ -154,8 +155,8 @@ def render(d: dict) -> str:
 
     w("### Hostile input")
     w("")
-    w("`tests/handler_hostile.rs` drives the handler in-process (a local configuration and a sink "
-      "that accepts everything) and the built function over HTTP. Properties: no panic; a non-`POST` "
+    w("`tests/handler/hostile` drives the handler in-process (a local configuration and a sink "
+      "that accepts everything) and `tests/e2e/hostile` the built function over HTTP. Properties: no panic; a non-`POST` "
       "is 405; an empty `POST` is 200 and sends nothing; anything but the exact credential is 401 before "
       "the body is read; over 1 MiB is 413; otherwise 200 or 400, never 5xx; a 200 only with alerts within "
       "Flashduty's limits, exactly those handed to Flashduty; no secret in any answer.")
@@ -187,8 +188,8 @@ def render(d: dict) -> str:
       f"{ct['median_last_byte_wrong_us'] / 1000:.1f} ms (ratio {ct['ratio']}; an early-exit comparison "
       "would differ several times over). A different length is refused at once: the length is not secret.")
     w("- **No request without credentials.** Every non-empty `POST` without the exact auth header or "
-      "URL token is 401 (above, and `e2e_http.rs`); with neither configured the function answers 503 "
-      "unless `ALLOW_UNAUTHENTICATED=true` (`e2e_http.rs`, `e2e_ssm.rs`). Only Harbor's empty *Test "
+      "URL token is 401 (above, `tests/handler/contract` and `tests/e2e/http`); with neither configured the function answers 503 "
+      "unless `ALLOW_UNAUTHENTICATED=true` (`tests/handler/contract`, `tests/e2e/http`, `tests/e2e/ssm.rs`). Only Harbor's empty *Test "
       "Endpoint* `POST` is answered without credentials, and it sends nothing.")
     w("- **Push URL scheme.** `https` only; plain `http` only to `127.0.0.1`, `::1` or `localhost` "
       "(`127.0.0.2`, `::ffff:127.0.0.1`, `localhost.example.com`, `ftp:`, `file:`, `ws:` are refused "
@@ -210,7 +211,7 @@ def render(d: dict) -> str:
       "Reproduce: `cargo build --release`, run it under `cargo lambda watch --only-lambda-apis`, then "
       "`curl -X POST -H 'X-Forwarded-Proto: a b' --data x <url>`: the process aborts and the next "
       "request waits for a new instance. Whether AWS passes such headers on to a Function URL is "
-      "not known here. `tests/handler_hostile.rs` sends the "
+      "not known here. `tests/e2e/hostile` sends the "
       f"{len(fwd)} kinds to the test build: each is answered "
       f"{'/'.join(sorted({str(c['status']) for c in fwd}))} (lambda_runtime's invocation error) and "
       f"the next request {'/'.join(sorted({str(c['next_status']) for c in fwd}))}.")
@@ -227,7 +228,7 @@ def render(d: dict) -> str:
       "dozen fit. In a dry run or with a sink that accepts at once the 200 answer is "
       f"{env['answer_bytes'] / 1e6:.1f} MB, over Lambda's 6 MB response limit. Harbor never sends "
       "this format (it is the example in Harbor 1.9's documentation) and only an authenticated "
-      "caller can. Reproduce: `cargo nextest run --test handler_hostile -E "
+      "caller can. Reproduce: `cargo nextest run --test handler --test e2e -E "
       "'test(documentation_envelope)' --no-capture`.")
     w("- **The emulator, not the function**: `cargo lambda watch` answers 500 itself to a header value "
       "or a text body that is not UTF-8, and answers `OPTIONS` itself (CORS); the HTTP part of the "
@@ -237,10 +238,10 @@ def render(d: dict) -> str:
     w("### Reproduce")
     w("")
     w("```sh")
-    w("make reliability      # e2e_faults, e2e_burst, handler_hostile, the secrets scan, this section")
-    w("PATH=\"$PWD/.venv/bin:$PATH\" cargo nextest run --test e2e_faults --test e2e_burst --test handler_hostile")
+    w("make reliability      # faults, bursts, hostile input (both binaries), the secrets scan, this section")
+    w("PATH=\"$PWD/.venv/bin:$PATH\" cargo nextest run --test e2e --test handler -E 'test(/^(faults|burst|hostile)::/)'")
     w("python3 scripts/scan_secrets.py            # after any e2e run; --self-test plants leaks first")
-    w("HOSTILE_CASES=500000 cargo nextest run --test handler_hostile    # more cases")
+    w("HOSTILE_CASES=500000 cargo nextest run --test handler -E 'test(/^hostile::/)'    # more cases")
     w("make fuzz FUZZ_SECONDS=300                 # cargo fuzz on the handler (fuzz/), nightly: ASan")
     w("```")
     w("")

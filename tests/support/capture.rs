@@ -70,7 +70,7 @@ pub fn test_id() -> String {
         .collect()
 }
 
-/// The test binary without Cargo's hash suffix: `e2e_http-0123abcd` is `e2e_http`.
+/// The test binary without Cargo's hash suffix: `e2e-0123abcd` is `e2e`.
 fn binary_name() -> String {
     let exe = std::env::current_exe().unwrap_or_default();
     let stem = exe

@@ -21,22 +21,25 @@ pub fn fixture_json(rel: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("fixture {rel} is not valid JSON: {e}"))
 }
 
-/// Every payload fixture (`harbor/*.json`, `msr3/*.json`; not `raw/`), relative to
-/// `tests/fixtures`, sorted so runs are reproducible.
-pub fn payload_fixtures() -> Vec<String> {
+/// Every fixture: every `*.json` file directly under `tests/fixtures/harbor` and
+/// `tests/fixtures/msr3` (not `raw/`, not `tls/`), relative to `tests/fixtures`, sorted. This is
+/// the core suite's definition (`core/tests/core/support.rs`, `all_json_fixtures`), whose table
+/// (`core/tests/core/expectations.rs`) must list exactly these files; it includes the
+/// `X.headers.json` half of a binary-mode CloudEvent, which [`payload_fixtures`] leaves out.
+pub fn all_json_fixtures() -> Vec<String> {
     let mut all = Vec::new();
     for sub in ["harbor", "msr3"] {
         let dir = fixtures_dir().join(sub);
         let entries = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("cannot list fixtures in {}: {e}", dir.display()));
         for entry in entries {
-            let name = entry
-                .expect("reading a fixture directory entry")
-                .file_name();
-            let name = name.to_string_lossy();
-            // `X.headers.json` holds the `ce-*` headers of a binary-mode CloudEvent whose body
-            // is `X.body.json`; it is part of that request, not a payload of its own.
-            if name.ends_with(".json") && !name.ends_with(".headers.json") {
+            let entry = entry.expect("reading a fixture directory entry");
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_file = entry
+                .file_type()
+                .unwrap_or_else(|e| panic!("{sub}/{name}: {e}"))
+                .is_file();
+            if is_file && name.ends_with(".json") {
                 all.push(format!("{sub}/{name}"));
             }
         }
@@ -48,6 +51,25 @@ pub fn payload_fixtures() -> Vec<String> {
         fixtures_dir().display()
     );
     all
+}
+
+/// Every fixture that is a request body of its own: [`all_json_fixtures`] without the
+/// `X.headers.json` files, each of which holds the `ce-*` headers of the binary-mode CloudEvent
+/// whose body is `X.body.json` (it is part of that request, see [`harbor_request`]). A
+/// `X.headers.json` without its `X.body.json` is a broken fixture and panics here.
+pub fn payload_fixtures() -> Vec<String> {
+    let all = all_json_fixtures();
+    let mut payloads = Vec::new();
+    for rel in &all {
+        match rel.strip_suffix(".headers.json") {
+            Some(stem) => assert!(
+                all.contains(&format!("{stem}.body.json")),
+                "{rel} holds the headers of a binary-mode CloudEvent, but {stem}.body.json is missing"
+            ),
+            None => payloads.push(rel.clone()),
+        }
+    }
+    payloads
 }
 
 /// The `Content-Type` Harbor sends with a fixture: CloudEvents payloads go out as

@@ -1,4 +1,6 @@
-//! End-to-end test harness shared by `tests/e2e_*.rs`.
+//! The test support shared by the package's two test binaries, `tests/e2e` (the built function,
+//! over HTTP and `cargo lambda invoke`) and `tests/handler` (the handler in-process); each
+//! includes this tree with `#[path = "../support/mod.rs"] mod support;`.
 //!
 //! The end-to-end tests run the real, built `harbor-flashduty` binary under the Lambda runtime
 //! emulator of `cargo lambda watch`, in front of an in-process Flashduty stand-in and (for the
@@ -10,7 +12,11 @@
 //! * [`function`]: the function under test behind its local Function URL.
 //! * [`moto`]: a local SSM server and a client to put parameters into it.
 //! * [`process`]: child-process guards, tool lookup, free ports, scratch directories.
-//! * [`fixtures`]: Harbor / MSR 3 payload fixtures and the secrets a test uses.
+//! * [`fixtures`]: Harbor / MSR 3 payload fixtures (the one definition of "every fixture", the
+//!   core suite's) and the secrets a test uses.
+//! * [`event`]: Lambda Function URL request events (`aws_lambda_events`), for `cargo lambda
+//!   invoke` and for the in-process handler.
+//! * [`hostile`]: the secrets, credentials and generated inputs of the hostile suite.
 //! * [`capture`]: per test, the secrets it used and everything the function printed and
 //!   answered, under `target/e2e-capture/` for `scripts/scan_secrets.py`.
 //! * [`proxy`]: a loopback TCP proxy that can cut, stall or answer for the server behind it.
@@ -20,9 +26,11 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod event;
 pub mod fixtures;
 pub mod flashduty;
 pub mod function;
+pub mod hostile;
 pub mod moto;
 pub mod process;
 pub mod proxy;

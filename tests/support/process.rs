@@ -22,7 +22,7 @@ pub fn require_tool(name: &str) -> PathBuf {
                 "required tool `{name}` was not found on PATH.\n\
                  The end-to-end tests need `cargo-lambda` and `moto_server` from the project's \
                  venv: run them with `make e2e` (it creates .venv and puts .venv/bin first on \
-                 PATH), or `PATH=\"$PWD/.venv/bin:$PATH\" cargo nextest run --test 'e2e_*'`.\n\
+                 PATH), or `PATH=\"$PWD/.venv/bin:$PATH\" cargo nextest run --test e2e`.\n\
                  PATH was: {}",
                 path.to_string_lossy()
             )

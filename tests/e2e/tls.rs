@@ -4,15 +4,14 @@
 //! `SSL_CERT_FILE` naming it does.
 //!
 //! Run with the venv tools on PATH: `make e2e`, or
-//! `PATH="$PWD/.venv/bin:$PATH" cargo nextest run --test e2e_tls`.
+//! `PATH="$PWD/.venv/bin:$PATH" cargo nextest run --test e2e -E 'test(/^tls::/)'`.
 
-mod support;
-
+use crate::support;
+use crate::support::flashduty::PUSH_PATH;
+use crate::support::tls::{TlsFront, ca_file};
+use crate::support::{FlashdutyStandIn, Function, Moto, Secrets};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use support::flashduty::PUSH_PATH;
-use support::tls::{TlsFront, ca_file};
-use support::{FlashdutyStandIn, Function, Moto, Secrets};
 
 const QUOTA_EXCEEDED: &str = "harbor/default_QUOTA_EXCEED.json";
 

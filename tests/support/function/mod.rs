@@ -47,6 +47,8 @@
 //!
 //! Everything the function answers and prints is also kept for the secrets scan
 //! (`tests/support/capture.rs`), with the secret variables of its environment.
+//!
+//! [`reply`]: the answer as Harbor sees it; [`spawn`]: starting the emulator and the binary.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -56,6 +58,12 @@ use std::time::{Duration, Instant};
 use super::capture;
 use super::fixtures::harbor_request;
 use super::process::{ChildGuard, ScratchDir, free_port, require_tool, wait_until_listening};
+
+mod reply;
+mod spawn;
+
+pub use reply::Reply;
+use spawn::{function_binary, owned, spawn_emulator, spawn_function, write_stub_manifest};
 
 /// The function name of the Lambda binary and of its local Function URL (SPEC §2).
 pub const FUNCTION_NAME: &str = "harbor-flashduty";
@@ -373,183 +381,4 @@ impl Drop for Function {
             );
         }
     }
-}
-
-/// The function's answer as the test (Harbor) sees it.
-#[derive(Clone, Debug)]
-pub struct Reply {
-    pub status: u16,
-    /// Header names lowercase.
-    pub headers: Vec<(String, String)>,
-    /// The body as JSON; `Null` when it is not JSON (see `raw`).
-    pub body: Value,
-    pub raw: String,
-    pub elapsed: Duration,
-    pub sent_at: Instant,
-    pub answered_at: Instant,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Fails unless the status is `status`; the message shows the whole answer.
-    pub fn expect_status(&self, status: u16, context: &str) -> &Reply {
-        assert_eq!(
-            self.status, status,
-            "{context}: expected HTTP {status}, got {} after {:?}; body: {}",
-            self.status, self.elapsed, self.raw
-        );
-        self
-    }
-
-    /// Fails unless the answer is JSON with `Content-Type: application/json` (SPEC §4).
-    pub fn expect_json(&self, context: &str) -> &Reply {
-        let content_type = self.header("content-type").unwrap_or_default();
-        assert!(
-            content_type
-                .split(';')
-                .next()
-                .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json")),
-            "{context}: Content-Type must be application/json, got {content_type:?} (HTTP {}, body {})",
-            self.status,
-            self.raw
-        );
-        assert!(
-            !self.body.is_null(),
-            "{context}: the body is not JSON: {:?}",
-            self.raw
-        );
-        self
-    }
-
-    /// The `error` sentence of an error answer.
-    pub fn error(&self) -> &str {
-        self.body["error"].as_str().unwrap_or_else(|| {
-            panic!(
-                "expected an error answer {{\"error\": \"...\"}}, got HTTP {}: {}",
-                self.status, self.raw
-            )
-        })
-    }
-
-    /// `alerts` of a success answer.
-    pub fn alerts(&self) -> &Vec<Value> {
-        self.body["alerts"].as_array().unwrap_or_else(|| {
-            panic!(
-                "expected a success answer with `alerts`, got HTTP {}: {}",
-                self.status, self.raw
-            )
-        })
-    }
-
-    /// `dropped` of a success answer.
-    pub fn dropped(&self) -> &Vec<Value> {
-        self.body["dropped"].as_array().unwrap_or_else(|| {
-            panic!(
-                "expected a success answer with `dropped`, got HTTP {}: {}",
-                self.status, self.raw
-            )
-        })
-    }
-
-    /// The only alert of a success answer.
-    pub fn single_alert(&self) -> &Value {
-        let alerts = self.alerts();
-        assert_eq!(
-            alerts.len(),
-            1,
-            "expected exactly one alert, got: {}",
-            self.raw
-        );
-        &alerts[0]
-    }
-
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
-
-/// The binary under test: `HARBOR_FLASHDUTY_E2E_BIN` or the one Cargo built for this test.
-fn function_binary() -> PathBuf {
-    let binary = std::env::var_os(BIN_OVERRIDE_VAR)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_harbor-flashduty")));
-    assert!(
-        binary.is_file(),
-        "the function binary {} does not exist (build it with `cargo build --bins`)",
-        binary.display()
-    );
-    binary
-}
-
-/// The emulator needs a Cargo manifest to run `cargo metadata` on; a stub one keeps it away from
-/// the project's lock files and target directory.
-fn write_stub_manifest(dir: &Path) {
-    let manifest = format!(
-        "[package]\nname = \"{FUNCTION_NAME}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-         [[bin]]\nname = \"{FUNCTION_NAME}\"\npath = \"main.rs\"\n\n[workspace]\n"
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).expect("writing the stub manifest");
-    std::fs::write(dir.join("main.rs"), "fn main() {}\n").expect("writing the stub main.rs");
-}
-
-fn spawn_emulator(cargo_lambda: &Path, port: u16, dir: &Path, attempt: usize) -> ChildGuard {
-    let mut command = Command::new(cargo_lambda);
-    command
-        .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
-        .args(["-A", "127.0.0.1", "-P", &port.to_string()])
-        .current_dir(dir);
-    let log = dir.join(format!("emulator-{attempt}.log"));
-    ChildGuard::spawn("cargo-lambda watch", command, &log)
-}
-
-fn spawn_function(
-    binary: &Path,
-    port: u16,
-    env: &[(&str, &str)],
-    dir: &Path,
-    instance: usize,
-) -> ChildGuard {
-    let runtime_api = format!("http://127.0.0.1:{port}/.rt/{FUNCTION_NAME}");
-    // Empty AWS config and credentials files: nothing from ~/.aws reaches the function, and the
-    // SDK does not warn about missing files.
-    let no_aws_files = dir.join("empty-aws-config");
-    std::fs::write(&no_aws_files, "").expect("writing an empty AWS config file");
-    let mut command = Command::new(binary);
-    command
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", &no_aws_files)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &no_aws_files)
-        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("RUST_LOG", "info")
-        .env("RUST_BACKTRACE", "1")
-        .envs(env.iter().copied())
-        .current_dir(dir);
-    let log = if instance == 1 {
-        dir.join("function.log")
-    } else {
-        dir.join(format!("function-{instance}.log"))
-    };
-    ChildGuard::spawn("harbor-flashduty", command, &log)
-}
-
-fn owned(headers: &[(&str, &str)]) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect()
 }

@@ -3,15 +3,13 @@
 //! per-test `moto_server` (`AWS_ENDPOINT_URL_SSM`), and delivers to the Flashduty stand-in.
 //!
 //! Run with the venv tools on PATH: `make e2e`, or
-//! `PATH="$PWD/.venv/bin:$PATH" cargo nextest run --test e2e_ssm`.
+//! `PATH="$PWD/.venv/bin:$PATH" cargo nextest run --test e2e -E 'test(/^ssm::/)'`.
 
-mod support;
-
+use crate::support::fixtures::fixture;
+use crate::support::process::{closed_port, random_hex};
+use crate::support::{FlashdutyStandIn, Function, Moto, Reply, Secrets};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use support::fixtures::fixture;
-use support::process::{closed_port, random_hex};
-use support::{FlashdutyStandIn, Function, Moto, Reply, Secrets};
 
 const QUOTA_EXCEEDED: &str = "harbor/default_QUOTA_EXCEED.json";
 const PUSH: &str = "harbor/default_PUSH_ARTIFACT.json";

@@ -1,30 +1,23 @@
-//! End-to-end tests through `cargo lambda invoke` with hand-built Function URL events
-//! (payload format 2.0), as a real Function URL delivers them: once with the body as text and
+//! End-to-end tests through `cargo lambda invoke` with Function URL events (payload format 2.0,
+//! built by `tests/support/event.rs`), as a real Function URL delivers them: once with the body as text and
 //! once base64-encoded (`isBase64Encoded: true`), which the emulator's URL never produces for a
 //! JSON body but AWS may (SPEC §4: "the Function URL may hand it over base64-encoded").
 //!
 //! Run with the venv tools on PATH: `make e2e`, or
-//! `PATH="$PWD/.venv/bin:$PATH" cargo nextest run --test e2e_invoke`.
+//! `PATH="$PWD/.venv/bin:$PATH" cargo nextest run --test e2e -E 'test(/^invoke::/)'`.
 
-mod support;
-
+use crate::support::event::{Encoding, FunctionUrlEvent};
+use crate::support::fixtures::fixture;
+use crate::support::{FlashdutyStandIn, Function, Secrets};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde_json::{Map, Value, json};
-use support::fixtures::fixture;
-use support::{FlashdutyStandIn, Function, Secrets};
+use serde_json::{Value, json};
 
 const QUOTA_EXCEEDED: &str = "harbor/default_QUOTA_EXCEED.json";
 const MSR3_TAG_PUSH: &str = "msr3/msr3_TAG_PUSH.json";
 
-/// How the body travels in the event.
-#[derive(Clone, Copy, Debug)]
-enum Encoding {
-    Text,
-    Base64,
-}
-
-/// A Lambda Function URL request event (payload format 2.0) as AWS builds it for a Harbor POST.
+/// A Function URL request event (payload format 2.0) as AWS builds it for a Harbor POST: the
+/// headers Harbor's jobservice sends, plus `headers` and the query `query`.
 fn function_url_event(
     method: &str,
     body: &[u8],
@@ -32,66 +25,13 @@ fn function_url_event(
     headers: &[(&str, &str)],
     query: &[(&str, &str)],
 ) -> Value {
-    let domain = "e2etestfunctionurl.lambda-url.us-east-1.on.aws";
-    let mut all_headers = Map::new();
-    for (name, value) in [
-        ("host", domain),
-        ("x-forwarded-proto", "https"),
-        ("x-forwarded-port", "443"),
-        ("x-forwarded-for", "203.0.113.7"),
-        (
-            "x-amzn-trace-id",
-            "Root=1-67d40a1b-0123456789abcdef01234567",
-        ),
-        ("user-agent", "Go-http-client/1.1"),
-        ("accept-encoding", "gzip"),
-    ]
-    .into_iter()
-    .chain(headers.iter().copied())
-    {
-        all_headers.insert(name.to_owned(), Value::from(value));
-    }
-    let raw_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": raw_query.join("&"),
-        "headers": all_headers,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "e2etestfunctionurl",
-            "domainName": domain,
-            "domainPrefix": "e2etestfunctionurl",
-            "http": {
-                "method": method,
-                "path": "/",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "Go-http-client/1.1"
-            },
-            "requestId": "3b6d3a2e-0d5f-4e8e-9d2b-6f1e2a3b4c5d",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "14/Mar/2025:10:35:23 +0000",
-            "timeEpoch": 1_741_948_523_000_u64
-        },
-        "isBase64Encoded": matches!(encoding, Encoding::Base64),
-    });
-    if !query.is_empty() {
-        let params: Map<String, Value> = query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-            .collect();
-        event["queryStringParameters"] = Value::Object(params);
-    }
-    if !body.is_empty() {
-        event["body"] = match encoding {
-            Encoding::Text => Value::from(String::from_utf8_lossy(body).into_owned()),
-            Encoding::Base64 => Value::from(BASE64.encode(body)),
-        };
-    }
-    event
+    FunctionUrlEvent::new(method)
+        .header("user-agent", "Go-http-client/1.1")
+        .header("accept-encoding", "gzip")
+        .headers(headers.iter().copied())
+        .query_pairs(query.iter().copied())
+        .body(body, encoding)
+        .to_json()
 }
 
 /// The status and the JSON body of the function's response to an invoke.
