@@ -10,7 +10,7 @@ PY_TOOLS := cargo-lambda ziglang aws-sam-cli 'moto[server]'
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv demo test unit e2e lint-rust audit clean
+.PHONY: help venv demo test unit e2e lint-rust core-purity audit clean
 
 help:
 	@echo "make demo    run the function locally on every sample payload and show the alerts"
@@ -31,7 +31,11 @@ demo: venv
 	$(BIN)/python scripts/demo.py
 
 # Everything CI checks, in order of speed.
-test: venv lint-rust unit e2e secrets-scan lint-template build-check audit
+test: venv lint-rust core-purity unit e2e secrets-scan lint-template build-check audit
+
+# The pure core links no I/O crate (docs/ARCHITECTURE.md).
+core-purity:
+	scripts/check_core_deps.sh
 
 lint-rust:
 	cargo fmt --check

@@ -1,4 +1,4 @@
-//! The Function URL's HTTP contract (SPEC section 4).
+//! The Function URL's HTTP contract (docs/SPEC.md section 4).
 //!
 //! Checks run in the order the SPEC gives: method, empty body, caller authentication (before
 //! the body is parsed), size, payload. Every error maps to its status in [`RequestError::status`].

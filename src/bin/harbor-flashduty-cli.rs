@@ -1,4 +1,4 @@
-//! `harbor-flashduty-cli`: the converter offline, without AWS (SPEC section 8).
+//! `harbor-flashduty-cli`: the converter offline, without AWS (docs/SPEC.md section 8).
 //!
 //! ```text
 //! harbor-flashduty-cli convert [--rules FILE] [PAYLOAD_FILE]   # stdin without a file

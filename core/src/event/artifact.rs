@@ -59,7 +59,10 @@ impl Reference {
     /// The one constructor: blank values are absent, and a digest sent as the tag (Harbor does
     /// this for artifacts pushed or pulled by digest) is the digest, unless one was given.
     pub fn new(tag: Option<&str>, digest: Option<&str>) -> Self {
-        let (tag, digest) = (tag.filter(|v| is_present(v)), digest.filter(|v| is_present(v)));
+        let (tag, digest) = (
+            tag.filter(|v| is_present(v)),
+            digest.filter(|v| is_present(v)),
+        );
         let (tag, digest) = match tag {
             Some(t) if is_digest(t) => (None, digest.or(Some(t))),
             tag => (tag, digest),

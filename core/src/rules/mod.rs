@@ -1,4 +1,4 @@
-//! Rules: first-match severity and noise rules from JSON (SPEC section 7), over the built-in
+//! Rules: first-match severity and noise rules from JSON (docs/SPEC.md section 7), over the built-in
 //! table in [`builtin`].
 
 pub mod builtin;

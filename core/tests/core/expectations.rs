@@ -1,8 +1,8 @@
 //! The expected outcome of every payload fixture under the built-in rules, written from SPEC
 //! sections 5 to 7 and the fixture's content (not from running the code).
 //!
-//! One source of truth for two suites: `core_fixtures` runs each row through `convert`, and
-//! `e2e_events` invokes the function with each row's Function URL event from `events/` (made
+//! One source of truth for three suites: the core suite runs each row through `convert`, the
+//! handler suite checks the dry-run report, and `tests/e2e` invokes the function with each row's Function URL event from `events/` (made
 //! by `scripts/make_events.py`) and checks the status, `event_status` or built-in drop, and
 //! labels the function answers with.
 

@@ -1,6 +1,6 @@
 //! Every JSON fixture through `convert` with the built-in rules, checked against expectations
-//! written from SPEC sections 5 to 7 and the fixture's content (not from running the code).
-//! The table of expectations lives in `common/expectations.rs`, shared with `e2e_events`.
+//! written from docs/SPEC.md sections 5 to 7 and the fixture's content (not from running the code).
+//! The table of expectations lives in `expectations.rs`, shared with `tests/e2e` and `tests/handler`.
 
 use crate::expectations::*;
 use crate::support::*;

@@ -488,7 +488,8 @@ fn default_and_cloudevents_fixture_pairs_share_keys() {
         if od.event.type_name() != oc.event.type_name() {
             failures.push(format!(
                 "{default} and {ce}: canonical types {} vs {}",
-                od.event.type_name(), oc.event.type_name()
+                od.event.type_name(),
+                oc.event.type_name()
             ));
         }
         let status = |a: &harbor_flashduty_core::convert::Action| match a {
@@ -532,7 +533,8 @@ fn every_default_fixture_as_a_cloudevent_keeps_its_key() {
             if a.event.type_name() != b.event.type_name() {
                 failures.push(format!(
                     "{file} as {ce_type}: canonical types {} vs {}",
-                    a.event.type_name(), b.event.type_name()
+                    a.event.type_name(),
+                    b.event.type_name()
                 ));
             }
         }
@@ -560,7 +562,8 @@ fn legacy_names_keep_the_key() {
         if a.event.type_name() != b.event.type_name() {
             failures.push(format!(
                 "{file} as {legacy}: canonical types {} vs {}",
-                a.event.type_name(), b.event.type_name()
+                a.event.type_name(),
+                b.event.type_name()
             ));
         }
         let (kd, kl) = (key_of(&default), key_of(&old));
