@@ -38,8 +38,8 @@ core-purity:
 	scripts/check_core_deps.sh
 
 lint-rust:
-	cargo fmt --check
-	cargo clippy --all-targets --quiet -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 # Unit tests, the core's test binary and the package's in-process one (tests/handler) need
 # nothing outside cargo; the end-to-end binary (tests/e2e) finds cargo-lambda and moto_server on
